@@ -1,0 +1,8 @@
+module github.com/mprace/mprace
+
+go 1.26.8
+
+require (
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/tools v0.52.0 // indirect
+)
