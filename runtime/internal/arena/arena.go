@@ -1,0 +1,256 @@
+// Package arena holds the shared memory that runtime/mp's objects live in: a
+// file mapped whole, MAP_SHARED, by every process that uses it, with a header,
+// a table of the processes attached to it, and an allocator.
+//
+// Offsets, never pointers, cross process boundaries: each process maps the
+// arena at its own address. Everything read from the arena is untrusted,
+// because any attached process (or a stray writer) may have scribbled on it,
+// so every offset, length and header is checked before use and a bad one is
+// an error wrapping ErrCorrupt, never a crash of the reader.
+//
+// Layout (all offsets from the start of the file):
+//
+//	0                header: magic, version, size, id, allocator state
+//	slotsOff         process table: MaxSlots entries of 16 bytes
+//	DataStart        blocks, each a 16-byte block header and its payload
+package arena
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"unsafe"
+
+	"github.com/mprace/mprace/runtime/internal/rlock"
+	"golang.org/x/sys/unix"
+)
+
+// Errors callers test for. Each is wrapped with the details of the case.
+var (
+	ErrCorrupt          = errors.New("shared memory is corrupt or foreign")
+	ErrTypeMismatch     = errors.New("shared object has another type")
+	ErrNoSpace          = errors.New("shared arena is full")
+	ErrTooManyProcesses = errors.New("too many processes attached to the shared arena")
+	ErrUnknownArena     = errors.New("handle refers to a shared arena this process has not opened")
+)
+
+const (
+	magic = "MPRACE\x00A"
+	// Version is the layout version; an arena of another version is refused.
+	Version = 1
+
+	slotsOff = 4096
+	// MaxSlots is how many processes can be attached at once.
+	MaxSlots = 4095
+	// DataStart is where the first block begins.
+	DataStart = slotsOff + 16*(MaxSlots+1)
+	// MinSize is the smallest arena that can hold anything.
+	MinSize = DataStart + 1<<16
+
+	numClasses = 48
+	numRoots   = 8
+)
+
+type header struct {
+	Magic     [8]byte
+	Version   uint32
+	SlotCount uint32
+	Size      uint64
+	ID        [16]byte
+	Alloc     rlock.State
+	Bump      uint64
+	Free      [numClasses]uint64
+	// Roots are well-known offsets for named objects (a directory); 0 = unset.
+	Roots [numRoots]uint64
+}
+
+// The header must fit before the process table, and its 64-bit words must be
+// 8-aligned for atomics on every architecture.
+var _ [slotsOff - unsafe.Sizeof(header{})]byte
+var _ [1 - unsafe.Offsetof(header{}.Bump)%8]byte
+
+// Arena is one mapped shared arena.
+type Arena struct {
+	mem   []byte
+	file  *os.File // nil for an arena over plain memory (tests)
+	hdr   *header
+	slots *[MaxSlots]slot
+	self  uint32 // this process's owner id in locks of this arena
+	id    [16]byte
+}
+
+var registry struct {
+	sync.Mutex
+	m map[[16]byte]*Arena
+}
+
+// Create makes a new anonymous arena of the given size on a memfd. The file
+// is sparse: memory is used only where objects are written.
+func Create(size int64) (*Arena, error) {
+	if size < MinSize {
+		return nil, fmt.Errorf("arena: size %d is below the minimum %d", size, MinSize)
+	}
+	fd, err := unix.MemfdCreate("mprace", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("arena: memfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "mprace-arena")
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("arena: size memfd to %d bytes: %w", size, err)
+	}
+	mem, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("arena: mmap %d bytes: %w", size, err)
+	}
+	a, err := Format(mem)
+	if err != nil {
+		unix.Munmap(mem)
+		f.Close()
+		return nil, err
+	}
+	a.file = f
+	return a, nil
+}
+
+// Format writes a fresh header into mem and attaches to it. Create uses it;
+// tests use it on plain memory.
+func Format(mem []byte) (*Arena, error) {
+	if len(mem) < MinSize {
+		return nil, fmt.Errorf("arena: size %d is below the minimum %d", len(mem), MinSize)
+	}
+	h := (*header)(unsafe.Pointer(&mem[0]))
+	h.Version = Version
+	h.SlotCount = MaxSlots
+	h.Size = uint64(len(mem))
+	h.Bump = DataStart
+	if _, err := rand.Read(h.ID[:]); err != nil {
+		return nil, fmt.Errorf("arena: random id: %w", err)
+	}
+	copy(h.Magic[:], magic)
+	return attach(mem)
+}
+
+// Open maps an existing arena file (inherited or named) and attaches to it.
+func Open(f *os.File) (*Arena, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("arena: stat %s: %w", f.Name(), err)
+	}
+	size := st.Size()
+	if size < MinSize || size != int64(int(size)) {
+		return nil, fmt.Errorf("arena: %s: %w: size %d", f.Name(), ErrCorrupt, size)
+	}
+	mem, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("arena: mmap %s: %w", f.Name(), err)
+	}
+	a, err := attach(mem)
+	if err != nil {
+		unix.Munmap(mem)
+		return nil, fmt.Errorf("arena: %s: %w", f.Name(), err)
+	}
+	a.file = f
+	return a, nil
+}
+
+// OpenMem attaches to an arena image in plain memory (8-byte aligned), which
+// must have been written by Format. It exists for tests and fuzzing.
+func OpenMem(mem []byte) (*Arena, error) { return attach(mem) }
+
+func attach(mem []byte) (*Arena, error) {
+	if len(mem) < MinSize || uintptr(unsafe.Pointer(&mem[0]))%8 != 0 {
+		return nil, fmt.Errorf("%w: %d bytes is too small for an arena", ErrCorrupt, len(mem))
+	}
+	h := (*header)(unsafe.Pointer(&mem[0]))
+	switch {
+	case string(h.Magic[:]) != magic:
+		return nil, fmt.Errorf("%w: bad magic %q", ErrCorrupt, h.Magic[:])
+	case h.Version != Version:
+		return nil, fmt.Errorf("%w: layout version %d, this program reads version %d", ErrCorrupt, h.Version, Version)
+	case h.SlotCount != MaxSlots:
+		return nil, fmt.Errorf("%w: %d process slots, expected %d", ErrCorrupt, h.SlotCount, MaxSlots)
+	case h.Size != uint64(len(mem)):
+		return nil, fmt.Errorf("%w: header says %d bytes, mapping has %d", ErrCorrupt, h.Size, len(mem))
+	}
+	a := &Arena{
+		mem:   mem,
+		hdr:   h,
+		slots: (*[MaxSlots]slot)(unsafe.Pointer(&mem[slotsOff])),
+		id:    h.ID,
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.m[a.id]; dup {
+		return nil, fmt.Errorf("arena: %x is already open in this process", a.id)
+	}
+	if err := a.claimSlot(); err != nil {
+		return nil, err
+	}
+	if registry.m == nil {
+		registry.m = make(map[[16]byte]*Arena)
+	}
+	registry.m[a.id] = a
+	return a, nil
+}
+
+// Close unmaps the arena and releases this process's slot. Handles into it
+// must not be used afterwards.
+func (a *Arena) Close() error {
+	registry.Lock()
+	delete(registry.m, a.id)
+	registry.Unlock()
+	a.releaseSlot()
+	var err error
+	if a.file != nil {
+		err = unix.Munmap(a.mem)
+		if cerr := a.file.Close(); err == nil {
+			err = cerr
+		}
+	}
+	a.mem = nil
+	return err
+}
+
+// Lookup finds an open arena by id.
+func Lookup(id [16]byte) (*Arena, error) {
+	registry.Lock()
+	defer registry.Unlock()
+	if a, ok := registry.m[id]; ok {
+		return a, nil
+	}
+	return nil, fmt.Errorf("%w (id %x)", ErrUnknownArena, id)
+}
+
+// ID returns the arena's random identity.
+func (a *Arena) ID() [16]byte { return a.id }
+
+// Size returns the arena's size in bytes.
+func (a *Arena) Size() int64 { return int64(len(a.mem)) }
+
+// File returns the file behind the arena (nil for plain memory).
+func (a *Arena) File() *os.File { return a.file }
+
+// Self returns this process's nonzero owner id for locks in this arena.
+func (a *Arena) Self() uint32 { return a.self }
+
+// Root returns the address of well-known root word i, for directories of
+// named objects.
+func (a *Arena) Root(i int) *uint64 { return &a.hdr.Roots[i] }
+
+// Pointer returns the address of n bytes at off, or an ErrCorrupt error if
+// they are not inside the data area.
+func (a *Arena) Pointer(off, n uint64) (unsafe.Pointer, error) {
+	if off < DataStart || off > uint64(len(a.mem)) || n > uint64(len(a.mem))-off {
+		return nil, fmt.Errorf("%w: %d bytes at offset %d are outside the arena (%d bytes)", ErrCorrupt, n, off, len(a.mem))
+	}
+	return unsafe.Pointer(&a.mem[off]), nil
+}
+
+// Offset converts an address inside the arena back to an offset.
+func (a *Arena) Offset(p unsafe.Pointer) uint64 {
+	return uint64(uintptr(p) - uintptr(unsafe.Pointer(&a.mem[0])))
+}

@@ -1,0 +1,187 @@
+// Package rlock implements a robust mutual-exclusion lock on two 32-bit words
+// in memory shared between processes.
+//
+// Contract. The lock's shared state is a State, placed by its user in a
+// shared mapping at a 4-byte-aligned address. Every process that uses it
+// names itself by a nonzero 31-bit owner id, and supplies an Owners that can
+// tell whether the process behind an id is alive. Then:
+//
+//   - owner holds 0 while the lock is free and the holder's id while it is
+//     held. Acquiring is a compare-and-swap 0 -> id; releasing swaps in 0.
+//     Any process may release (as with sync.Mutex, the lock is not tied to
+//     the goroutine or process that took it).
+//   - waiters holds the number of sleeping waiters, shifted left by one, and
+//     the woken bit: set by a releaser that wakes one sleeper, cleared by
+//     sleepers when they run again. While it is set releasers do not wake
+//     anyone else, so a lock that is handed back and forth quickly does not
+//     pay a futex syscall on every release.
+//   - A sleeper never sleeps longer than pollInterval. Each time it wakes
+//     with the lock still held it asks Owners whether the holder is alive;
+//     if not, it takes the lock over with a compare-and-swap from the dead
+//     id and is told ErrOwnerDead. Polling is also the backstop for a
+//     wake-up lost to a process killed between two of these steps.
+//
+// The fast paths (TryLock, the first CAS of Lock, and Unlock without
+// sleepers) are small enough to inline; everything else is outlined.
+package rlock
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/mprace/mprace/runtime/internal/futex"
+	"golang.org/x/sys/unix"
+)
+
+// ErrOwnerDead reports that the lock was acquired from a process that died
+// holding it. The caller holds the lock; the state it guards may be half
+// updated.
+var ErrOwnerDead = errors.New("lock owner died while holding the lock")
+
+// State is the shared part of a lock. Its zero value is an unlocked lock.
+type State struct {
+	owner   uint32
+	waiters uint32
+}
+
+// Owners identifies the calling process and judges the liveness of others.
+type Owners interface {
+	// Alive reports whether the process that took a lock as id is alive.
+	Alive(id uint32) bool
+}
+
+const (
+	unlocked  = 0
+	wokenBit  = 1
+	oneWaiter = 2
+
+	// spinLoads is how many times a contender re-reads the word before it
+	// yields: a critical section of a few loads and stores ends sooner than
+	// a context switch would.
+	spinLoads = 64
+	// yields is how many times it gives up the CPU before it sleeps, which
+	// lets a holder that was preempted on the same core run to its release.
+	yields = 4
+	// pollInterval bounds every sleep, and so the time to notice a dead
+	// holder (the contract promises one second).
+	pollInterval = 100 * time.Millisecond
+)
+
+// TryLock takes the lock for id if it is free.
+func (s *State) TryLock(id uint32) bool {
+	return atomic.CompareAndSwapUint32(&s.owner, unlocked, id)
+}
+
+// Lock takes the lock for id, waiting as long as it takes. It recovers a
+// lock whose holder died, and returns ErrOwnerDead when it did.
+func (s *State) Lock(id uint32, o Owners) error {
+	if atomic.CompareAndSwapUint32(&s.owner, unlocked, id) {
+		return nil
+	}
+	return s.lockSlow(context.Background(), id, o)
+}
+
+// LockContext is Lock that gives up when ctx is done, returning ctx's error
+// without the lock.
+func (s *State) LockContext(ctx context.Context, id uint32, o Owners) error {
+	if atomic.CompareAndSwapUint32(&s.owner, unlocked, id) {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.lockSlow(ctx, id, o)
+}
+
+// Unlock releases the lock. It panics if the lock is not held, as
+// sync.Mutex does, because that is always a bug in the caller.
+func (s *State) Unlock() {
+	old := atomic.SwapUint32(&s.owner, unlocked)
+	if old == unlocked {
+		panic("mp: unlock of unlocked lock")
+	}
+	if w := atomic.LoadUint32(&s.waiters); w >= oneWaiter && w&wokenBit == 0 {
+		s.wakeOne()
+	}
+}
+
+// Holder returns the id of the current holder, or 0 if the lock is free.
+func (s *State) Holder() uint32 { return atomic.LoadUint32(&s.owner) }
+
+func (s *State) wakeOne() {
+	for {
+		w := atomic.LoadUint32(&s.waiters)
+		if w < oneWaiter || w&wokenBit != 0 {
+			return
+		}
+		if atomic.CompareAndSwapUint32(&s.waiters, w, w|wokenBit) {
+			futex.Wake(&s.owner, 1)
+			return
+		}
+	}
+}
+
+func (s *State) lockSlow(ctx context.Context, id uint32, o Owners) error {
+	for i := 0; i < spinLoads+yields; i++ {
+		if atomic.LoadUint32(&s.owner) == unlocked &&
+			atomic.CompareAndSwapUint32(&s.owner, unlocked, id) {
+			return nil
+		}
+		if i >= spinLoads {
+			// runtime.Gosched would only let this process's goroutines
+			// run; the holder may be another process on this core.
+			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+	}
+	return s.sleep(ctx, id, o)
+}
+
+func (s *State) sleep(ctx context.Context, id uint32, o Owners) error {
+	atomic.AddUint32(&s.waiters, oneWaiter)
+	leave := func() { atomic.AddUint32(&s.waiters, ^uint32(oneWaiter-1)) }
+	if ctx.Done() != nil {
+		// A cancelled context wakes every sleeper on the word; the others
+		// find the lock still held and sleep again.
+		stop := context.AfterFunc(ctx, func() { futex.Wake(&s.owner, 1<<30) })
+		defer stop()
+	}
+	// The holder is presumed alive for one interval: asking /proc on every
+	// contended acquisition would cost more than most critical sections.
+	lastCheck := time.Now()
+	for {
+		v := atomic.LoadUint32(&s.owner)
+		if v == unlocked {
+			if atomic.CompareAndSwapUint32(&s.owner, unlocked, id) {
+				leave()
+				return nil
+			}
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			leave()
+			// This sleeper may have been the one woken for a release that
+			// happened meanwhile: pass the wake on rather than strand the
+			// others until their next poll.
+			atomic.AndUint32(&s.waiters, ^uint32(wokenBit))
+			if atomic.LoadUint32(&s.owner) == unlocked {
+				s.wakeOne()
+			}
+			return err
+		}
+		if now := time.Now(); now.Sub(lastCheck) >= pollInterval {
+			lastCheck = now
+			if !o.Alive(v) && atomic.CompareAndSwapUint32(&s.owner, v, id) {
+				leave()
+				atomic.AndUint32(&s.waiters, ^uint32(wokenBit))
+				return ErrOwnerDead
+			}
+		}
+		futex.Wait(&s.owner, v, pollInterval)
+		// Whether woken, timed out or interrupted: the woken bit's job is
+		// done once any sleeper runs again, and a bit left set by a process
+		// that died after being woken must not silence releasers forever.
+		atomic.AndUint32(&s.waiters, ^uint32(wokenBit))
+	}
+}

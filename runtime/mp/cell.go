@@ -1,0 +1,124 @@
+package mp
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	"github.com/mprace/mprace/runtime/internal/arena"
+	"github.com/mprace/mprace/runtime/internal/layout"
+	"github.com/mprace/mprace/runtime/internal/rlock"
+)
+
+// Every Value and Array object starts with two locks: mu, the handle's own
+// lock that users take (Python's get_lock()) and Update holds, and wmu, which
+// only serializes writers of values too wide for one atomic word. They are
+// separate so that v.Lock(); v.Store(x); v.Unlock() does not deadlock.
+const cellHeader = 32
+
+// width is how a value of T is stored: in one 32- or 64-bit word, read and
+// written atomically, or in a wider region guarded by wmu.
+type width uint8
+
+const (
+	wUnset width = iota // a handle not made by a constructor
+	w32
+	w64
+	wWide
+)
+
+func widthOf[T any]() width {
+	switch unsafe.Sizeof(*new(T)) {
+	case 1, 2, 4:
+		return w32
+	case 8:
+		return w64
+	}
+	return wWide
+}
+
+// stride is how many bytes one value of T takes in shared memory.
+func stride[T any](w width) uintptr {
+	switch w {
+	case w32:
+		return 4
+	case w64:
+		return 8
+	}
+	return (unsafe.Sizeof(*new(T)) + 7) &^ 7
+}
+
+// rawType checks T for storage in shared memory and fingerprints it.
+func rawType[T any](what string) (uint64, error) {
+	t := reflect.TypeFor[T]()
+	if err := layout.Raw(t); err != nil {
+		return 0, fmt.Errorf("mp: %s[%s]: %w; use a Queue, Dict or List, which encode values", what, t, err)
+	}
+	return layout.Fingerprint(t), nil
+}
+
+// cell is what Value and Array share: the object and its two locks.
+type cell struct {
+	ref     arena.Ref
+	self    uint32
+	mu, wmu *rlock.State
+	fp      uint64
+}
+
+func (c *cell) bind(ref arena.Ref, fp uint64) {
+	c.ref, c.self, c.fp = ref, ref.Arena.Self(), fp
+	c.mu = (*rlock.State)(ref.Data)
+	c.wmu = (*rlock.State)(unsafe.Add(ref.Data, 8))
+}
+
+func (c *cell) data() unsafe.Pointer { return unsafe.Add(c.ref.Data, cellHeader) }
+
+func (c *cell) lock()         { _ = c.mu.Lock(c.self, c.ref.Arena) }
+func (c *cell) unlock()       { c.mu.Unlock() }
+func (c *cell) tryLock() bool { return c.mu.TryLock(c.self) }
+func (c *cell) lockWide()     { _ = c.wmu.Lock(c.self, c.ref.Arena) }
+func (c *cell) unlockWide()   { c.wmu.Unlock() }
+func (c *cell) lockContext(ctx context.Context, what string) error {
+	if err := c.mu.LockContext(ctx, c.self, c.ref.Arena); err != nil {
+		return fmt.Errorf("mp: %s lock: %w", what, err)
+	}
+	return nil
+}
+
+func (c *cell) encode(kind arena.Kind, what string) ([]byte, error) {
+	if c.mu == nil {
+		return nil, fmt.Errorf("mp: encode a %s not made by its constructor", what)
+	}
+	return c.ref.Encode(kind, c.fp), nil
+}
+
+func newObject(kind arena.Kind, version uint16, fp uint64, length uintptr, what string) (arena.Ref, error) {
+	a, err := arena.Family()
+	if err != nil {
+		return arena.Ref{}, err
+	}
+	ref, err := a.NewObject(kind, version, fp, int(length))
+	if err != nil {
+		return arena.Ref{}, fmt.Errorf("mp: %s: %w", what, err)
+	}
+	return ref, nil
+}
+
+// Word access for values of at most 8 bytes. T's bytes sit at the start of
+// the word in memory order, the same in every process of one architecture.
+
+func fromBits32[T any](w uint32) T { return *(*T)(unsafe.Pointer(&w)) }
+func fromBits64[T any](w uint64) T { return *(*T)(unsafe.Pointer(&w)) }
+
+func toBits32[T any](x T) uint32 {
+	var w uint32
+	*(*T)(unsafe.Pointer(&w)) = x
+	return w
+}
+
+func toBits64[T any](x T) uint64 {
+	var w uint64
+	*(*T)(unsafe.Pointer(&w)) = x
+	return w
+}

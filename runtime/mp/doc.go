@@ -1,0 +1,28 @@
+// Package mp brings Python's multiprocessing primitives to Go on Linux: a
+// cross-process Lock, shared Value and Array cells, and worker processes
+// started by re-executing the program, all over one mmap'd shared arena.
+//
+// The first shared object a program makes creates the arena, a sparse memfd
+// of MPRACE_ARENA_SIZE bytes (1 GiB of address space by default, memory used
+// only as objects are written). Workers started with Func.Start inherit it,
+// so any object made by any process of the family can be sent to any other,
+// as a worker argument, and used there. The memfd vanishes with the last
+// process of the family: a crash leaves nothing behind under /dev/shm.
+//
+// Objects hold only values that mean the same in every process: Value and
+// Array accept fixed-size types without pointers (numbers, booleans, and
+// arrays and structs of them) and refuse others at construction.
+//
+// Every handle has a safe read-modify-write. Int and IntArray have atomic
+// Add, CompareAndSwap and Swap; every Value and Array has Update, which runs
+// a function under the handle's own lock. The mprace analyzers
+// (github.com/mprace/mprace/cmd/mprace) report the unsafe spelling,
+// v.Store(v.Load()+1), and suggest these.
+//
+// A process that dies holding a Lock does not wedge its family: the next
+// process that waits for the lock takes it over within a second and, through
+// LockContext, is told so with ErrOwnerDead.
+//
+// Programs that start workers call Main first thing in main (and in TestMain
+// for tests): in a re-executed worker it runs the worker's function and exits.
+package mp

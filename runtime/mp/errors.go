@@ -1,0 +1,35 @@
+package mp
+
+import (
+	"github.com/mprace/mprace/runtime/internal/arena"
+	"github.com/mprace/mprace/runtime/internal/layout"
+	"github.com/mprace/mprace/runtime/internal/rlock"
+)
+
+// Errors callers can test with errors.Is. Each is returned wrapped with the
+// details of the case.
+var (
+	// ErrOwnerDead reports a lock taken over from a process that died holding
+	// it. The caller holds the lock; what it guards may be half updated.
+	ErrOwnerDead = rlock.ErrOwnerDead
+	// ErrCorrupt reports shared memory or an encoded handle that fails the
+	// checks on magic numbers, versions, offsets and lengths.
+	ErrCorrupt = arena.ErrCorrupt
+	// ErrTypeMismatch reports a shared object attached as another type than
+	// it was made for.
+	ErrTypeMismatch = arena.ErrTypeMismatch
+	// ErrNoSpace reports a full shared arena (see MPRACE_ARENA_SIZE).
+	ErrNoSpace = arena.ErrNoSpace
+	// ErrPointers reports a type that cannot be stored raw in shared memory.
+	ErrPointers = layout.ErrNotRaw
+	// ErrUnknownArena reports a handle received from a process outside this
+	// process's family.
+	ErrUnknownArena = arena.ErrUnknownArena
+)
+
+// noCopy makes go vet's copylocks check report copies of a handle: a copy
+// would share the object but not the process-local state behind it.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}

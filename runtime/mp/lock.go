@@ -1,0 +1,97 @@
+package mp
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mprace/mprace/runtime/internal/arena"
+	"github.com/mprace/mprace/runtime/internal/rlock"
+)
+
+const lockVersion = 1
+
+// Lock is a mutual-exclusion lock shared by the processes of a family, like
+// Python's multiprocessing.Lock. It is a sync.Locker. Any process or
+// goroutine may unlock it, as with sync.Mutex.
+//
+// If its holder dies, the next waiter takes the lock over within a second.
+// LockContext reports that with ErrOwnerDead; Lock, which cannot return an
+// error, takes it over silently.
+type Lock struct {
+	_    noCopy
+	ref  arena.Ref
+	st   *rlock.State
+	self uint32
+}
+
+// NewLock makes an unlocked Lock in the family's shared arena.
+func NewLock() (*Lock, error) {
+	a, err := arena.Family()
+	if err != nil {
+		return nil, err
+	}
+	ref, err := a.NewObject(arena.KindLock, lockVersion, 0, 8)
+	if err != nil {
+		return nil, fmt.Errorf("mp: NewLock: %w", err)
+	}
+	l := &Lock{}
+	l.bind(ref)
+	return l, nil
+}
+
+func (l *Lock) bind(ref arena.Ref) {
+	l.ref, l.st, l.self = ref, (*rlock.State)(ref.Data), ref.Arena.Self()
+}
+
+// Lock acquires the lock, waiting as long as it takes.
+func (l *Lock) Lock() {
+	l.valid()
+	_ = l.st.Lock(l.self, l.ref.Arena)
+}
+
+// LockContext acquires the lock or gives up when ctx is done. It returns nil
+// or ErrOwnerDead with the lock held, or ctx's error without it.
+func (l *Lock) LockContext(ctx context.Context) error {
+	l.valid()
+	if err := l.st.LockContext(ctx, l.self, l.ref.Arena); err != nil {
+		return fmt.Errorf("mp: Lock: %w", err)
+	}
+	return nil
+}
+
+// TryLock acquires the lock if it is free and reports whether it did.
+func (l *Lock) TryLock() bool {
+	l.valid()
+	return l.st.TryLock(l.self)
+}
+
+// Unlock releases the lock. Unlocking a free lock panics.
+func (l *Lock) Unlock() {
+	l.valid()
+	l.st.Unlock()
+}
+
+func (l *Lock) valid() {
+	if l.st == nil {
+		panic("mp: use of a Lock not made by NewLock")
+	}
+}
+
+// GobEncode sends the lock to another process of the family, as a worker
+// argument or a message.
+func (l *Lock) GobEncode() ([]byte, error) {
+	if l.st == nil {
+		return nil, fmt.Errorf("mp: encode a Lock not made by NewLock")
+	}
+	return l.ref.Encode(arena.KindLock, 0), nil
+}
+
+// GobDecode attaches to a lock sent by another process of the family.
+func (l *Lock) GobDecode(b []byte) error {
+	ref, err := arena.Decode(b, arena.KindLock, lockVersion, 0)
+	if err != nil {
+		return fmt.Errorf("mp: decode Lock: %w", err)
+	}
+	l.bind(ref)
+	return nil
+}
