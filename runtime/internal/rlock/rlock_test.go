@@ -1,0 +1,163 @@
+package rlock
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// owners is a fake process table: ids in dead are dead, all others alive.
+type owners struct{ dead sync.Map }
+
+func (o *owners) Alive(id uint32) bool { _, d := o.dead.Load(id); return !d }
+
+func TestMutualExclusion(t *testing.T) {
+	var s State
+	o := &owners{}
+	const goroutines, rounds = 8, 20000
+	counter := 0
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func(id uint32) {
+			defer wg.Done()
+			for range rounds {
+				if err := s.Lock(id, o); err != nil {
+					t.Errorf("Lock: %v", err)
+					return
+				}
+				counter++
+				s.Unlock()
+			}
+		}(uint32(g + 1))
+	}
+	wg.Wait()
+	if counter != goroutines*rounds {
+		t.Fatalf("counter = %d, want %d", counter, goroutines*rounds)
+	}
+	if s.owner != unlocked || s.waiters&^wokenBit != 0 {
+		t.Fatalf("lock left as owner=%d waiters=%d", s.owner, s.waiters)
+	}
+}
+
+func TestTryLock(t *testing.T) {
+	var s State
+	if !s.TryLock(1) {
+		t.Fatal("TryLock of a free lock failed")
+	}
+	if s.TryLock(2) {
+		t.Fatal("TryLock of a held lock succeeded")
+	}
+	if got := s.Holder(); got != 1 {
+		t.Fatalf("Holder = %d, want 1", got)
+	}
+	s.Unlock()
+	if !s.TryLock(2) {
+		t.Fatal("TryLock after Unlock failed")
+	}
+}
+
+func TestDeadOwnerIsTakenOver(t *testing.T) {
+	var s State
+	o := &owners{}
+	s.TryLock(7)
+	o.dead.Store(uint32(7), true)
+	start := time.Now()
+	err := s.LockContext(context.Background(), 8, o)
+	if !errors.Is(err, ErrOwnerDead) {
+		t.Fatalf("LockContext = %v, want ErrOwnerDead", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("took %v to notice the dead owner, want < 1s", d)
+	}
+	if s.Holder() != 8 {
+		t.Fatalf("Holder = %d, want 8", s.Holder())
+	}
+	s.Unlock()
+	if err := s.Lock(9, o); err != nil {
+		t.Fatalf("Lock after recovery: %v", err)
+	}
+}
+
+func TestLiveOwnerIsNotTakenOver(t *testing.T) {
+	var s State
+	o := &owners{}
+	s.TryLock(7)
+	ctx, cancel := context.WithTimeout(context.Background(), 350*time.Millisecond)
+	defer cancel()
+	err := s.LockContext(ctx, 8, o)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("LockContext = %v, want DeadlineExceeded", err)
+	}
+	if s.Holder() != 7 {
+		t.Fatalf("Holder = %d, want the live owner 7", s.Holder())
+	}
+	if w := atomic.LoadUint32(&s.waiters); w>>1 != 0 {
+		t.Fatalf("a cancelled waiter is still counted: waiters=%d", w)
+	}
+}
+
+func TestCancelWakesPromptly(t *testing.T) {
+	var s State
+	o := &owners{}
+	s.TryLock(7)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.LockContext(ctx, 8, o) }()
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("LockContext = %v, want Canceled", err)
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Fatalf("cancellation took %v", d)
+	}
+}
+
+func TestSleepersAreWoken(t *testing.T) {
+	var s State
+	o := &owners{}
+	s.TryLock(1)
+	const n = 4
+	var got sync.WaitGroup
+	for i := range n {
+		got.Add(1)
+		go func() {
+			defer got.Done()
+			s.Lock(uint32(i+2), o)
+			s.Unlock()
+		}()
+	}
+	// Let them all reach the futex, then release: each must get the lock
+	// long before the poll interval would have saved a lost wake-up.
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	s.Unlock()
+	got.Wait()
+	if d := time.Since(start); d > pollInterval/2 {
+		t.Fatalf("%d sleepers took %v to pass the lock along", n, d)
+	}
+}
+
+func TestUnlockOfUnlockedPanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Unlock of an unlocked lock did not panic")
+		}
+	}()
+	var s State
+	s.Unlock()
+}
+
+func BenchmarkUncontended(b *testing.B) {
+	var s State
+	o := &owners{}
+	for b.Loop() {
+		s.Lock(1, o)
+		s.Unlock()
+	}
+}
