@@ -1,0 +1,114 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+)
+
+// Entry is the body of a worker: it receives the argument bytes the parent
+// passed to Start and a context that is cancelled when the worker is asked to
+// stop (SIGTERM).
+type Entry func(ctx context.Context, arg []byte) error
+
+var registry struct {
+	sync.RWMutex
+	entries   map[string]Entry
+	sentinels map[string]error
+	names     []string // sentinel names, sorted, so replies are deterministic
+}
+
+// Register records an entry under name. Call it at package level (from a
+// variable initialiser or init), so that a worker, which runs no code of main
+// before Main, has it too. Registering a name twice panics.
+func Register(name string, run Entry) {
+	if name == "" {
+		panic("mp: worker entry with an empty name")
+	}
+	if run == nil {
+		panic(fmt.Sprintf("mp: worker entry %q has a nil function", name))
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	addUnique(&registry.entries, "worker entry", name, run)
+}
+
+// addUnique adds name to m, which the caller has locked, panicking on a
+// duplicate: two packages claiming one name is a bug to fix at its source.
+func addUnique[V any](m *map[string]V, what, name string, v V) {
+	if _, dup := (*m)[name]; dup {
+		panic(fmt.Sprintf("mp: %s %q registered twice: each needs its own name", what, name))
+	}
+	if *m == nil {
+		*m = make(map[string]V)
+	}
+	(*m)[name] = v
+}
+
+func lookup(name string) Entry {
+	registry.RLock()
+	defer registry.RUnlock()
+	return registry.entries[name]
+}
+
+// RegisterError makes err a sentinel that survives the trip from a worker to
+// its parent: when an entry returns an error e with errors.Is(e, err), the
+// error the parent gets from Wait satisfies errors.Is(_, err) too. The name
+// identifies the sentinel on the wire and must be the same in every process,
+// which registering at package level ensures. Registering a name twice panics.
+func RegisterError(name string, err error) {
+	if name == "" || err == nil {
+		panic("mp: RegisterError needs a name and a non-nil error")
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	addUnique(&registry.sentinels, "sentinel error", name, err)
+	registry.names = append(registry.names, name)
+	sort.Strings(registry.names)
+}
+
+func init() {
+	for name, err := range map[string]error{
+		"context.Canceled":         context.Canceled,
+		"context.DeadlineExceeded": context.DeadlineExceeded,
+		"io.EOF":                   io.EOF,
+		"io.ErrUnexpectedEOF":      io.ErrUnexpectedEOF,
+		"os.ErrNotExist":           os.ErrNotExist,
+		"os.ErrExist":              os.ErrExist,
+		"os.ErrPermission":         os.ErrPermission,
+		"os.ErrDeadlineExceeded":   os.ErrDeadlineExceeded,
+	} {
+		RegisterError(name, err)
+	}
+}
+
+// sentinelNames lists the registered sentinels err matches.
+func sentinelNames(err error) []string {
+	registry.RLock()
+	defer registry.RUnlock()
+	var out []string
+	for _, name := range registry.names {
+		if errors.Is(err, registry.sentinels[name]) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// sentinelsNamed maps names back to this process's sentinels; a name it does
+// not know (a binary mismatch) is dropped rather than invented.
+func sentinelsNamed(names []string) []error {
+	registry.RLock()
+	defer registry.RUnlock()
+	var out []error
+	for _, name := range names {
+		if err, ok := registry.sentinels[name]; ok {
+			out = append(out, err)
+		}
+	}
+	return out
+}
