@@ -43,7 +43,6 @@ func TestCreateOpenShareMemory(t *testing.T) {
 	}
 }
 
-
 func TestAllocReusesFreedBlocks(t *testing.T) {
 	a, _ := memArena(t, MinSize*2)
 	first, err := a.Alloc(100)
