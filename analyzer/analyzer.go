@@ -1,0 +1,127 @@
+// Package analyzer is the mprace suite: the list of its analyzers with the
+// documentation of each check. Drivers (cmd/mprace, golangci-lint, nogo)
+// import this package and nothing else of mprace.
+package analyzer
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+
+	"github.com/mprace/mprace/passes/checkthenact"
+	"github.com/mprace/mprace/passes/readmodifywrite"
+)
+
+// Check documents one reporting analyzer of the suite.
+type Check struct {
+	Analyzer *analysis.Analyzer
+	Title    string
+	// Why explains why the reported code is a race.
+	Why string
+	// Bad is an example the check reports; Good is its fix.
+	Bad, Good string
+	Since     string
+	Severity  string
+}
+
+// Name returns the check's name (its analyzer's).
+func (c Check) Name() string { return c.Analyzer.Name }
+
+// Checks lists the checks of the suite.
+var Checks = []Check{
+	{
+		Analyzer: readmodifywrite.Analyzer,
+		Title:    "Non-atomic read-modify-write of a shared cell",
+		Why: `A value read from a shared cell is written back to the same cell (after
+arithmetic, a conversion, a composite literal or a call) with no single lock
+held from the read through the write. The read and the write are each atomic,
+but the pair is not: another goroutine, or another process sharing the cell
+through runtime/mp, can write the cell in between, and its update is lost.
+The race detector cannot see this (every step is atomic, and it does not see
+other processes at all).
+
+The check understands sync/atomic types and functions, runtime/mp handles and
+their elements, locks (mp.Lock, the handles' own locks, sync.Mutex, the write
+lock of sync.RWMutex, sync.Locker), and accessor and lock-helper functions in
+any package. It is silent for atomic updates (Add, CompareAndSwap, Swap,
+And, Or, Update), CompareAndSwap loops, a read of one cell written to another,
+and code inside one held exclusive lock.`,
+		Bad: `counter.Store(counter.Load() + 1)
+
+x := v.Load()
+x.Hits++
+v.Store(x)`,
+		Good: `counter.Add(1)
+
+v.Update(func(x Stats) Stats { x.Hits++; return x })`,
+		Since:    "v0.1.0",
+		Severity: "error",
+	},
+	{
+		Analyzer: checkthenact.Analyzer,
+		Title:    "Check-then-act on a shared cell",
+		Why: `A write of a shared cell happens because of a condition computed from a read
+of the same cell (an if, an early return, a loop or switch condition), with
+no single lock held from the check through the write. Two goroutines or
+processes can both read the old value, both pass the check, and both act:
+initialisation runs twice, a slot is claimed twice, a reset loses updates.
+
+The check is silent when one exclusive lock covers the check and the write,
+for double-checked locking (the cell checked again under the lock that covers
+the write), when the check and the write are one CompareAndSwap, and when the
+check reads a different cell than the one written. A check whose value also
+flows into the write is a read-modify-write and is reported by that check.`,
+		Bad: `if !ready.Load() {
+	setup()
+	ready.Store(true)
+}`,
+		Good: `if ready.CompareAndSwap(false, true) {
+	setup()
+}`,
+		Since:    "v0.1.0",
+		Severity: "error",
+	},
+}
+
+// Suite returns the analyzers of the suite, for a driver.
+func Suite() []*analysis.Analyzer {
+	out := make([]*analysis.Analyzer, len(Checks))
+	for i, c := range Checks {
+		out[i] = c.Analyzer
+	}
+	return out
+}
+
+// Lookup returns the check with the given name.
+func Lookup(name string) (Check, bool) {
+	for _, c := range Checks {
+		if c.Name() == name {
+			return c, true
+		}
+	}
+	return Check{}, false
+}
+
+// Doc returns the full documentation of the check, as `mprace help CHECK`
+// prints it.
+func (c Check) Doc() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s\n\n", c.Name(), c.Title)
+	fmt.Fprintf(&b, "Severity: %s. Since: %s.\n\n", c.Severity, c.Since)
+	fmt.Fprintf(&b, "Why it is a race:\n\n%s\n\n", indent(c.Why))
+	fmt.Fprintf(&b, "Reported:\n\n%s\n\n", indent(c.Bad))
+	fmt.Fprintf(&b, "Fixed:\n\n%s\n\n", indent(c.Good))
+	b.WriteString("Silence a deliberate case with //mprace:ignore <reason> (or //nolint:mprace) on its line.\n")
+	return b.String()
+}
+
+func indent(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "    " + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}

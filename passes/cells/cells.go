@@ -1,0 +1,316 @@
+package cells
+
+import (
+	"go/token"
+	"go/types"
+	"reflect"
+
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/analysis/passes/buildssa"
+	"golang.org/x/tools/go/ssa"
+
+	"github.com/mprace/mprace/passes/internal/accesspath"
+	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/flow"
+	"github.com/mprace/mprace/passes/locks"
+)
+
+// Analyzer finds cell accesses; see the package documentation.
+var Analyzer = &analysis.Analyzer{
+	Name:       "mpracecells",
+	Doc:        "builder pass of the mprace suite; finds accesses to shared cells",
+	URL:        "https://pkg.go.dev/github.com/mprace/mprace/passes/cells",
+	Run:        run,
+	Requires:   []*analysis.Analyzer{buildssa.Analyzer, locks.Analyzer},
+	ResultType: reflect.TypeFor[*Result](),
+	FactTypes:  []analysis.Fact{new(Accessor)},
+}
+
+// Access is one read, write or atomic update of a cell.
+type Access struct {
+	Op    catalog.Op
+	Cell  accesspath.Path
+	Instr ssa.CallInstruction
+	// Value is the value read, for reads whose value is used; Flow is
+	// every value computed from it.
+	Value ssa.Value
+	Flow  flow.Set
+	// Stored are the values the written value is computed from.
+	Stored []ssa.Value
+	// Deferred: the access runs when the function returns.
+	Deferred bool
+	// Call is the cell operation, for direct accesses.
+	Call catalog.Call
+	// Via is the accessor that makes the access for this function, and
+	// Method the operation it performs underneath.
+	Via       *types.Func
+	Method    string
+	Rechecked bool
+	// Locks are the locks held when the access happens.
+	Locks *locks.Set
+}
+
+// Pos returns the position of the access.
+func (a *Access) Pos() token.Pos { return a.Instr.Pos() }
+
+// Result holds the accesses of each function of the package.
+type Result struct {
+	Funcs map[*ssa.Function][]*Access
+	// Order lists the functions with accesses in source order.
+	Order []*ssa.Function
+}
+
+// EachWrite calls f for every plain write of a cell, with all the accesses
+// of the write's function, in source order of functions.
+func (r *Result) EachWrite(f func(w *Access, all []*Access)) {
+	for _, fn := range r.Order {
+		accs := r.Funcs[fn]
+		for _, w := range accs {
+			if w.Op == catalog.Write {
+				f(w, accs)
+			}
+		}
+	}
+}
+
+func run(pass *analysis.Pass) (any, error) {
+	ssainfo := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
+	c := &collector{
+		pass:      pass,
+		locks:     pass.ResultOf[locks.Analyzer].(*locks.Result),
+		summaries: make(map[*ssa.Function]*Accessor),
+		res:       &Result{Funcs: make(map[*ssa.Function][]*Access)},
+	}
+	for _, fn := range locks.CalleesFirst(ssainfo.SrcFuncs) {
+		acc := c.collect(fn)
+		if len(acc) > 0 {
+			c.res.Funcs[fn] = acc
+		}
+		if fn.Parent() == nil {
+			if sum := summarize(fn, acc); sum != nil {
+				c.summaries[fn] = sum
+				if obj := fn.Object(); obj != nil {
+					pass.ExportObjectFact(obj, sum)
+				}
+			}
+		}
+	}
+	for _, fn := range ssainfo.SrcFuncs {
+		if _, ok := c.res.Funcs[fn]; ok {
+			c.res.Order = append(c.res.Order, fn)
+		}
+	}
+	return c.res, nil
+}
+
+type collector struct {
+	pass      *analysis.Pass
+	locks     *locks.Result
+	summaries map[*ssa.Function]*Accessor
+	res       *Result
+}
+
+// collect finds the accesses of fn.
+func (c *collector) collect(fn *ssa.Function) []*Access {
+	var out []*Access
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			var cc *ssa.CallCommon
+			deferred := false
+			switch i := instr.(type) {
+			case *ssa.Call:
+				cc = i.Common()
+			case *ssa.Defer:
+				cc, deferred = i.Common(), true
+			default:
+				continue // calls in go statements run elsewhere, later
+			}
+			ci := instr.(ssa.CallInstruction)
+			if call, ok := catalog.Classify(cc); ok {
+				if a := direct(ci, call); a != nil {
+					a.Deferred = deferred
+					out = append(out, a)
+				}
+				continue
+			}
+			out = append(out, c.viaAccessor(ci, cc, deferred)...)
+		}
+	}
+	for _, a := range out {
+		a.Locks = c.locks.At(a.Instr)
+		if a.Value != nil {
+			a.Flow = flow.Forward(a.Value)
+		}
+	}
+	for _, a := range out {
+		if a.Op == catalog.Write && a.Via == nil {
+			a.Rechecked = Rechecked(a, out)
+		}
+	}
+	return out
+}
+
+// direct makes the access of a cell operation.
+func direct(ci ssa.CallInstruction, call catalog.Call) *Access {
+	switch call.M.Op {
+	case catalog.Read, catalog.Write, catalog.Update, catalog.ReadAll, catalog.WriteAll:
+	default:
+		return nil
+	}
+	p, ok := accesspath.Of(call.Recv)
+	if !ok {
+		return nil
+	}
+	if call.M.Index >= 0 {
+		idx := call.Arg(call.M.Index)
+		if idx == nil {
+			return nil
+		}
+		p = p.Append(accesspath.IndexElem(idx))
+	}
+	a := &Access{Op: call.M.Op, Cell: p, Instr: ci, Call: call, Method: call.Name}
+	if v, ok := ci.(*ssa.Call); ok && call.M.Op == catalog.Read {
+		a.Value = v
+	}
+	if call.M.Op == catalog.Write {
+		if v := call.Arg(call.M.Value); v != nil {
+			a.Stored = []ssa.Value{v}
+		}
+	}
+	return a
+}
+
+// viaAccessor makes the accesses a call of an accessor performs.
+func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, deferred bool) []*Access {
+	callee := cc.StaticCallee()
+	if callee == nil {
+		return nil
+	}
+	if o := callee.Origin(); o != nil {
+		callee = o
+	}
+	sum := c.summaries[callee]
+	obj, _ := callee.Object().(*types.Func)
+	if sum == nil {
+		if obj == nil || obj.Pkg() == c.pass.Pkg {
+			return nil
+		}
+		var fact Accessor
+		if !c.pass.ImportObjectFact(obj, &fact) {
+			return nil
+		}
+		sum = &fact
+	}
+	var out []*Access
+	for _, s := range sum.Accesses {
+		p, ok := accesspath.Substitute(s.Cell, cc.Args)
+		if !ok {
+			continue
+		}
+		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj,
+			Method: s.Method, Rechecked: s.Rechecked}
+		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
+			a.Value = resultValue(v, s.Result)
+		}
+		for _, j := range s.Params {
+			if j < len(cc.Args) {
+				a.Stored = append(a.Stored, cc.Args[j])
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// resultValue returns the value of the i'th result of a call, or nil.
+func resultValue(call *ssa.Call, i int) ssa.Value {
+	if call.Call.Signature().Results().Len() == 1 {
+		if i == 0 {
+			return call
+		}
+		return nil
+	}
+	for _, r := range *call.Referrers() {
+		if e, ok := r.(*ssa.Extract); ok && e.Index == i {
+			return e
+		}
+	}
+	return nil
+}
+
+// Rechecked reports whether write w is made under a lock after a read of the
+// same cell under that same acquisition decided that it should be: the
+// double-checked pattern, whose write is not racy however the cell was read
+// before taking the lock.
+func Rechecked(w *Access, all []*Access) bool {
+	for _, r := range all {
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() {
+			continue
+		}
+		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); !ok {
+			continue
+		}
+		if len(flow.Controls(w.Instr.Block(), r.Flow)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// summarize builds the Accessor fact of fn from its accesses, or nil.
+func summarize(fn *ssa.Function, accs []*Access) *Accessor {
+	var sums []Summary
+	var paramFlows []flow.Set
+	for _, a := range accs {
+		if a.Deferred {
+			continue
+		}
+		cell, ok := accesspath.Relative(a.Cell, fn)
+		if !ok {
+			continue
+		}
+		switch a.Op {
+		case catalog.Read:
+			if i := returnedAs(fn, a.Flow); i >= 0 {
+				sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method})
+			}
+		case catalog.Write:
+			if paramFlows == nil {
+				for _, p := range fn.Params {
+					paramFlows = append(paramFlows, flow.Forward(p))
+				}
+			}
+			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Rechecked: a.Rechecked}
+			for j, pf := range paramFlows {
+				if pf.Meets(a.Stored...) {
+					s.Params = append(s.Params, j)
+				}
+			}
+			sums = append(sums, s)
+		}
+	}
+	if len(sums) == 0 {
+		return nil
+	}
+	return &Accessor{Accesses: sums}
+}
+
+// returnedAs returns the index of a result of fn computed from vals, or -1.
+func returnedAs(fn *ssa.Function, vals flow.Set) int {
+	if vals == nil {
+		return -1
+	}
+	for _, b := range fn.Blocks {
+		if len(b.Instrs) == 0 {
+			continue
+		}
+		if ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return); ok {
+			for i, r := range ret.Results {
+				if vals[r] {
+					return i
+				}
+			}
+		}
+	}
+	return -1
+}

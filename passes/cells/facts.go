@@ -1,0 +1,58 @@
+package cells
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mprace/mprace/passes/internal/accesspath"
+	"github.com/mprace/mprace/passes/internal/catalog"
+)
+
+// Accessor is the fact exported for a function that reads or writes cells on
+// its caller's behalf.
+type Accessor struct {
+	Accesses []Summary
+}
+
+// Summary is one access an accessor makes, in terms of its parameters
+// (receiver first) or of globals.
+type Summary struct {
+	Op   catalog.Op
+	Cell accesspath.Path
+	// Result is the index of the result that carries the value read, for
+	// reads; -1 when the value does not leave the function.
+	Result int
+	// Params are the indexes of the parameters the written value is
+	// computed from, for writes.
+	Params []int
+	// Method is the cell operation underneath (Load, Store, Set...).
+	Method string
+	// Rechecked: the write is made under a lock, after checking the cell
+	// again under that same lock (double-checked locking).
+	Rechecked bool
+}
+
+// AFact marks Accessor as an analysis fact.
+func (*Accessor) AFact() {}
+
+func (a *Accessor) String() string {
+	var parts []string
+	for _, s := range a.Accesses {
+		q := s.Cell
+		if q.RootKind == accesspath.RootParam {
+			q.RootName = "param" + q.RootID
+		}
+		part := fmt.Sprintf("%s %s", s.Op, q.String())
+		if s.Op == catalog.Read && s.Result >= 0 {
+			part += fmt.Sprintf(" -> result%d", s.Result)
+		}
+		if len(s.Params) > 0 {
+			part += fmt.Sprintf(" <- params%v", s.Params)
+		}
+		if s.Rechecked {
+			part += " (rechecked)"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, ", ")
+}

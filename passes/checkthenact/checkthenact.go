@@ -1,0 +1,79 @@
+package checkthenact
+
+import (
+	"fmt"
+
+	"golang.org/x/tools/go/analysis"
+
+	"github.com/mprace/mprace/passes/cells"
+	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/flow"
+	"github.com/mprace/mprace/passes/internal/report"
+	"github.com/mprace/mprace/passes/locks"
+)
+
+// Analyzer reports check-then-act races; see the package doc.
+var Analyzer = &analysis.Analyzer{
+	Name:     "checkthenact",
+	Doc:      "report a write of a shared cell decided by a read of it outside one critical section",
+	URL:      "https://pkg.go.dev/github.com/mprace/mprace/passes/checkthenact",
+	Run:      run,
+	Requires: []*analysis.Analyzer{cells.Analyzer},
+}
+
+func run(pass *analysis.Pass) (any, error) {
+	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
+	rep := report.New(pass)
+	res.EachWrite(func(w *cells.Access, accs []*cells.Access) {
+		if w.Rechecked {
+			return
+		}
+		if r, br, ok := decidedBy(w, accs); ok {
+			reportRace(rep, r, w, br)
+		}
+	})
+	return nil, nil
+}
+
+// decidedBy returns a read of w's cell that decides whether w happens,
+// outside one critical section with w.
+func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branch, bool) {
+	for _, r := range accs {
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() {
+			continue
+		}
+		if r.Flow.Meets(w.Stored...) {
+			return nil, flow.Branch{}, false // a read-modify-write: the other analyzer's report
+		}
+		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok {
+			continue
+		}
+		if brs := flow.Controls(w.Instr.Block(), r.Flow); len(brs) > 0 {
+			return r, brs[0], true
+		}
+	}
+	return nil, flow.Branch{}, false
+}
+
+func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
+	cell := w.Cell.String()
+	msg := fmt.Sprintf("check-then-act on %s: written by %s at %s because of the value read by %s at %s "+
+		"(condition at %s), with no lock held from the check through the write, so two goroutines or "+
+		"processes can both pass the check and both write; %s",
+		cell, report.Op(w), rep.Where(w.Pos(), w.Pos()), report.Op(r), rep.Where(r.Pos(), w.Pos()),
+		rep.Where(br.Pos(), w.Pos()), remedy(w))
+	pos, end := w.Pos(), w.Pos()
+	if call := rep.CallAt(w.Pos()); call != nil {
+		pos, end = call.Pos(), call.End()
+	}
+	rep.Report(pos, end, "checkthenact", msg)
+}
+
+func remedy(w *cells.Access) string {
+	if w.Via == nil && w.Call.Type != nil {
+		if _, m, ok := catalog.Lookup(w.Call.Recv.Type(), "CompareAndSwap"); ok && m.Op == catalog.Update {
+			return "decide with " + w.Cell.String() + ".CompareAndSwap(old, new) so the check and the write are one step, or hold one lock across both"
+		}
+	}
+	return "hold one lock from the check through the write, or decide with a CompareAndSwap"
+}

@@ -1,0 +1,301 @@
+// Package accesspath gives SSA values a canonical access path, the identity
+// the mprace passes use for "the same cell" and "the same lock".
+//
+// Two values have the same path when they are reached the same way from the
+// same root: the same global, the same parameter, the same local variable or
+// the same SSA value, followed by the same field selections, the same
+// constant or SSA index values and the same loads. Free variables of a
+// closure are resolved to the value bound at the closure's creation, so a
+// closure and its enclosing function agree on paths.
+//
+// Paths are syntactic: two loads of s.c at different points are taken to be
+// the same handle. That is the programmer's view of "the same cell" and the
+// price of not running a pointer analysis.
+package accesspath
+
+import (
+	"fmt"
+	"go/constant"
+	"go/types"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/go/ssa"
+)
+
+// Root kinds. Param roots appear only in paths stored in facts, where the
+// root is the index of the parameter of the summarised function.
+const (
+	RootGlobal = "g"
+	RootParam  = "p"
+	RootValue  = "v"
+)
+
+// Elem kinds.
+const (
+	ElemField = '.'
+	ElemIndex = '['
+	ElemDeref = '*'
+)
+
+// Elem is one step of a path: a field selection, an index or a load.
+type Elem struct {
+	Kind byte
+	Name string // field name, or the canonical key of the index
+	Show string // how the index is written in the source, for messages
+}
+
+// Path is a canonical access path. Its fields are exported so that paths can
+// travel in analysis facts (which are gob-encoded).
+type Path struct {
+	RootKind string
+	RootID   string // global's qualified name, parameter index, or value identity
+	RootName string // how the root is written in the source
+	Elems    []Elem
+}
+
+// Key returns a string that is equal for equal paths.
+func (p Path) Key() string {
+	var b strings.Builder
+	b.WriteString(p.RootKind)
+	b.WriteByte(':')
+	b.WriteString(p.RootID)
+	for _, e := range p.Elems {
+		b.WriteByte(e.Kind)
+		b.WriteString(e.Name)
+	}
+	return b.String()
+}
+
+// String returns the path as a Go programmer would write it.
+func (p Path) String() string {
+	var b strings.Builder
+	b.WriteString(p.RootName)
+	for _, e := range p.Elems {
+		switch e.Kind {
+		case ElemField:
+			b.WriteByte('.')
+			b.WriteString(e.Name)
+		case ElemIndex:
+			b.WriteByte('[')
+			b.WriteString(e.Show)
+			b.WriteByte(']')
+		}
+	}
+	return b.String()
+}
+
+// IsZero reports whether p is the zero path (no path known).
+func (p Path) IsZero() bool { return p.RootKind == "" }
+
+// Append returns p extended by e, without sharing p's backing array.
+func (p Path) Append(e ...Elem) Path {
+	q := p
+	q.Elems = append(append([]Elem(nil), p.Elems...), e...)
+	return q
+}
+
+// TrimLast returns p without its last element.
+func (p Path) TrimLast() Path {
+	q := p
+	q.Elems = append([]Elem(nil), p.Elems[:len(p.Elems)-1]...)
+	return q
+}
+
+// IndexElem returns the element for indexing by v.
+func IndexElem(v ssa.Value) Elem {
+	if c, ok := v.(*ssa.Const); ok && c.Value != nil {
+		s := c.Value.ExactString()
+		if c.Value.Kind() == constant.String {
+			s = constant.StringVal(c.Value)
+			return Elem{Kind: ElemIndex, Name: "c" + strconv.Quote(s), Show: strconv.Quote(s)}
+		}
+		return Elem{Kind: ElemIndex, Name: "c" + s, Show: s}
+	}
+	v = resolve(v)
+	if p, ok := Of(v); ok && len(p.Elems) == 0 {
+		return Elem{Kind: ElemIndex, Name: p.Key(), Show: p.RootName}
+	}
+	return Elem{Kind: ElemIndex, Name: valueID(v), Show: showValue(v)}
+}
+
+// Of returns the canonical path of v.
+func Of(v ssa.Value) (Path, bool) {
+	return of(v, 0)
+}
+
+const maxDepth = 32
+
+func of(v ssa.Value, depth int) (Path, bool) {
+	if depth > maxDepth || v == nil {
+		return Path{}, false
+	}
+	switch v := v.(type) {
+	case *ssa.Global:
+		pkg := ""
+		if v.Pkg != nil {
+			pkg = v.Pkg.Pkg.Path()
+		}
+		name := v.Name()
+		return Path{RootKind: RootGlobal, RootID: pkg + "." + name, RootName: name}, true
+	case *ssa.FieldAddr:
+		p, ok := of(v.X, depth+1)
+		if !ok {
+			return p, false
+		}
+		return p.Append(Elem{Kind: ElemField, Name: fieldName(v.X.Type(), v.Field, true)}), true
+	case *ssa.Field:
+		p, ok := of(v.X, depth+1)
+		if !ok {
+			return p, false
+		}
+		return p.Append(Elem{Kind: ElemField, Name: fieldName(v.X.Type(), v.Field, false)}), true
+	case *ssa.IndexAddr:
+		p, ok := of(v.X, depth+1)
+		if !ok {
+			return p, false
+		}
+		return p.Append(IndexElem(v.Index)), true
+	case *ssa.UnOp:
+		if v.Op.String() != "*" {
+			break
+		}
+		p, ok := of(v.X, depth+1)
+		if !ok {
+			return p, false
+		}
+		return p.Append(Elem{Kind: ElemDeref}), true
+	case *ssa.ChangeType:
+		return of(v.X, depth+1)
+	case *ssa.MakeInterface:
+		return of(v.X, depth+1)
+	case *ssa.ChangeInterface:
+		return of(v.X, depth+1)
+	case *ssa.FreeVar:
+		if b := binding(v); b != nil {
+			return of(b, depth+1)
+		}
+	}
+	v = resolve(v)
+	return Path{RootKind: RootValue, RootID: valueID(v), RootName: showValue(v)}, true
+}
+
+// resolve maps a free variable to the value bound to it, transitively.
+func resolve(v ssa.Value) ssa.Value {
+	for i := 0; i < maxDepth; i++ {
+		fv, ok := v.(*ssa.FreeVar)
+		if !ok {
+			return v
+		}
+		b := binding(fv)
+		if b == nil {
+			return v
+		}
+		v = b
+	}
+	return v
+}
+
+// binding returns the value bound to fv where its closure is created, when
+// the closure is created exactly once.
+func binding(fv *ssa.FreeVar) ssa.Value {
+	fn := fv.Parent()
+	if fn == nil || fn.Parent() == nil {
+		return nil
+	}
+	idx := -1
+	for i, f := range fn.FreeVars {
+		if f == fv {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return nil
+	}
+	var found ssa.Value
+	for _, b := range fn.Parent().Blocks {
+		for _, instr := range b.Instrs {
+			mc, ok := instr.(*ssa.MakeClosure)
+			if !ok || mc.Fn != fn {
+				continue
+			}
+			if found != nil {
+				return nil
+			}
+			found = mc.Bindings[idx]
+		}
+	}
+	return found
+}
+
+func valueID(v ssa.Value) string {
+	return fmt.Sprintf("%p", v)
+}
+
+func showValue(v ssa.Value) string {
+	switch v := v.(type) {
+	case *ssa.Parameter:
+		return v.Name()
+	case *ssa.Alloc:
+		if v.Comment != "" {
+			return v.Comment
+		}
+	case *ssa.Global:
+		return v.Name()
+	case *ssa.Const:
+		if v.Value != nil {
+			return v.Value.ExactString()
+		}
+	}
+	return "(" + v.Name() + ")"
+}
+
+func fieldName(t types.Type, i int, ptr bool) string {
+	t = t.Underlying()
+	if ptr {
+		if p, ok := t.(*types.Pointer); ok {
+			t = p.Elem().Underlying()
+		}
+	}
+	if s, ok := t.(*types.Struct); ok && i < s.NumFields() {
+		return s.Field(i).Name()
+	}
+	return strconv.Itoa(i)
+}
+
+// Relative rewrites a path rooted at a parameter of fn into a parameter-index
+// root, for storing in a fact. Global paths are returned as they are. It
+// reports false for paths rooted at anything else (locals, results of calls).
+func Relative(p Path, fn *ssa.Function) (Path, bool) {
+	switch p.RootKind {
+	case RootGlobal:
+		return p, true
+	case RootValue:
+		for i, prm := range fn.Params {
+			if valueID(prm) == p.RootID {
+				q := p
+				q.RootKind = RootParam
+				q.RootID = strconv.Itoa(i)
+				return q, true
+			}
+		}
+	}
+	return Path{}, false
+}
+
+// Substitute rewrites a parameter-rooted path from a fact into the caller's
+// terms, given the arguments of the call (receiver first).
+func Substitute(p Path, args []ssa.Value) (Path, bool) {
+	if p.RootKind != RootParam {
+		return p, p.RootKind == RootGlobal
+	}
+	i, err := strconv.Atoi(p.RootID)
+	if err != nil || i < 0 || i >= len(args) {
+		return Path{}, false
+	}
+	base, ok := Of(args[i])
+	if !ok {
+		return Path{}, false
+	}
+	return base.Append(p.Elems...), true
+}

@@ -1,0 +1,109 @@
+package catalog
+
+import (
+	"go/types"
+
+	"golang.org/x/tools/go/ssa"
+)
+
+// Call is a classified call of a cell or lock operation.
+type Call struct {
+	Type   *Type       // nil for interface locks (sync.Locker and the like)
+	Key    string      // table key of the receiver's type, or "" for interfaces
+	Name   string      // method or function name
+	M      Method      // classification
+	Recv   ssa.Value   // the cell or lock, normalised (see Handle)
+	Args   []ssa.Value // arguments after the receiver
+	Func   bool        // sync/atomic package function form
+	Invoke bool        // dynamic call through an interface
+}
+
+// Arg returns the i'th argument after the receiver, or nil.
+func (c Call) Arg(i int) ssa.Value {
+	if i < 0 || i >= len(c.Args) {
+		return nil
+	}
+	return c.Args[i]
+}
+
+// Classify classifies a call. It reports false for calls that are not cell
+// or lock operations.
+func Classify(cc *ssa.CallCommon) (Call, bool) {
+	if cc.IsInvoke() {
+		return classifyInvoke(cc)
+	}
+	callee := cc.StaticCallee()
+	if callee == nil {
+		return Call{}, false
+	}
+	sig := callee.Signature
+	if sig.Recv() == nil {
+		if callee.Pkg == nil || len(cc.Args) == 0 {
+			return Call{}, false
+		}
+		mm := Func(callee.Pkg.Pkg.Path(), callee.Name())
+		if mm.Op == None {
+			return Call{}, false
+		}
+		return Call{Name: callee.Name(), M: mm, Recv: cc.Args[0], Args: cc.Args[1:], Func: true}, true
+	}
+	if len(cc.Args) == 0 {
+		return Call{}, false
+	}
+	ty, mm, ok := Lookup(sig.Recv().Type(), callee.Name())
+	if !ok || mm.Op == None {
+		return Call{}, false
+	}
+	return Call{Type: ty, Key: TypeKey(sig.Recv().Type()), Name: callee.Name(), M: mm,
+		Recv: Handle(cc.Args[0]), Args: cc.Args[1:]}, true
+}
+
+// Handle strips the selection of an embedded handle from a receiver, so that
+// i.Load() (a method of the Value embedded in Int) and i.Add() (a method of
+// Int) name the same cell and the same lock.
+func Handle(v ssa.Value) ssa.Value {
+	for {
+		fa, ok := v.(*ssa.FieldAddr)
+		if !ok || Types[TypeKey(fa.X.Type())] == nil {
+			return v
+		}
+		st, ok := fa.X.Type().Underlying().(*types.Pointer).Elem().Underlying().(*types.Struct)
+		if !ok || !st.Field(fa.Field).Embedded() {
+			return v
+		}
+		v = fa.X
+	}
+}
+
+// classifyInvoke recognises Lock/Unlock (and RLock/RUnlock) called through an
+// interface that has both Lock and Unlock, such as sync.Locker.
+func classifyInvoke(cc *ssa.CallCommon) (Call, bool) {
+	iface, ok := cc.Value.Type().Underlying().(*types.Interface)
+	if !ok || !hasMethod(iface, "Lock") || !hasMethod(iface, "Unlock") {
+		return Call{}, false
+	}
+	var op Op
+	switch cc.Method.Name() {
+	case "Lock":
+		op = Acquire
+	case "Unlock":
+		op = Release
+	case "RLock":
+		op = AcquireShared
+	case "RUnlock":
+		op = ReleaseShared
+	default:
+		return Call{}, false
+	}
+	return Call{Name: cc.Method.Name(), M: m(op), Recv: cc.Value, Args: cc.Args, Invoke: true}, true
+}
+
+func hasMethod(iface *types.Interface, name string) bool {
+	for i := 0; i < iface.NumMethods(); i++ {
+		if f := iface.Method(i); f.Name() == name {
+			s := f.Signature()
+			return s.Params().Len() == 0 && s.Results().Len() == 0
+		}
+	}
+	return false
+}

@@ -1,0 +1,356 @@
+package locks
+
+import (
+	"fmt"
+	"reflect"
+
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/analysis/passes/buildssa"
+	"golang.org/x/tools/go/ssa"
+
+	"github.com/mprace/mprace/passes/internal/accesspath"
+	"github.com/mprace/mprace/passes/internal/catalog"
+)
+
+// Analyzer computes held locks; see the package documentation.
+var Analyzer = &analysis.Analyzer{
+	Name:       "mpracelocks",
+	Doc:        "builder pass of the mprace suite; computes held locks",
+	URL:        "https://pkg.go.dev/github.com/mprace/mprace/passes/locks",
+	Run:        run,
+	Requires:   []*analysis.Analyzer{buildssa.Analyzer},
+	ResultType: reflect.TypeFor[*Result](),
+	FactTypes:  []analysis.Fact{new(Summary)},
+}
+
+// Result gives the locks held at each call of the package's functions.
+type Result struct {
+	at map[ssa.Instruction]*Set
+}
+
+// At returns the locks held just before instr runs (nil: none known).
+func (r *Result) At(instr ssa.Instruction) *Set { return r.at[instr] }
+
+type state struct {
+	pass      *analysis.Pass
+	res       *Result
+	summaries map[*ssa.Function]*Summary
+}
+
+func run(pass *analysis.Pass) (any, error) {
+	funcs := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA).SrcFuncs
+	s := &state{pass: pass, res: &Result{at: make(map[ssa.Instruction]*Set)},
+		summaries: make(map[*ssa.Function]*Summary)}
+	for _, fn := range CalleesFirst(funcs) {
+		s.summaries[fn] = s.summarize(fn, s.solve(fn, &Set{}))
+	}
+	// Closures that run in place or deferred see their caller's locks.
+	// SrcFuncs lists a function before its literals, so a caller's
+	// locks are final before its closures are solved again.
+	for _, fn := range funcs {
+		if entry := s.callerLocks(fn); entry != nil {
+			s.solve(fn, entry)
+		}
+	}
+	for _, fn := range funcs {
+		obj := fn.Object()
+		if obj == nil || fn.Parent() != nil {
+			continue
+		}
+		if sum := s.summaries[fn].exportable(); !sum.empty() {
+			pass.ExportObjectFact(obj, sum)
+		}
+	}
+	return s.res, nil
+}
+
+// CalleesFirst orders funcs so that a function comes after the functions of
+// the same list that it calls (recursion aside).
+func CalleesFirst(funcs []*ssa.Function) []*ssa.Function {
+	in := make(map[*ssa.Function]bool, len(funcs))
+	for _, fn := range funcs {
+		in[fn] = true
+	}
+	seen := make(map[*ssa.Function]bool, len(funcs))
+	var out []*ssa.Function
+	var visit func(fn *ssa.Function)
+	visit = func(fn *ssa.Function) {
+		if seen[fn] {
+			return
+		}
+		seen[fn] = true
+		for _, b := range fn.Blocks {
+			for _, instr := range b.Instrs {
+				if c, ok := instr.(ssa.CallInstruction); ok {
+					if callee := c.Common().StaticCallee(); callee != nil {
+						if o := callee.Origin(); o != nil {
+							callee = o
+						}
+						if in[callee] {
+							visit(callee)
+						}
+					}
+				}
+			}
+		}
+		out = append(out, fn)
+	}
+	for _, fn := range funcs {
+		visit(fn)
+	}
+	return out
+}
+
+// maxRounds bounds the fixed-point iteration; lock states form a finite
+// lattice so it converges long before, but a bound keeps bad input cheap.
+const maxRounds = 64
+
+// solve runs the must-hold analysis over fn from the entry state and records
+// the state before every call. It returns the state at each return.
+func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
+	if len(fn.Blocks) == 0 {
+		return nil
+	}
+	in := make([]*Set, len(fn.Blocks))
+	edges := make(map[[2]int]*Set) // (from, to) -> state on that edge
+	in[0] = entry
+	var exits []*Set
+	for round := 0; round < maxRounds; round++ {
+		changed := false
+		exits = exits[:0]
+		for _, b := range fn.Blocks {
+			if b.Index != 0 {
+				var st *Set
+				for _, p := range b.Preds {
+					if e, ok := edges[[2]int{p.Index, b.Index}]; ok {
+						st = meet(st, e, fmt.Sprintf("m%d:", b.Index))
+					}
+				}
+				if st == nil {
+					continue
+				}
+				if in[b.Index] == nil || !equal(in[b.Index], st) {
+					in[b.Index] = st
+					changed = true
+				}
+			}
+			st := in[b.Index]
+			if st == nil {
+				continue
+			}
+			for _, instr := range b.Instrs {
+				if _, ok := instr.(ssa.CallInstruction); ok {
+					s.res.at[instr] = st
+				}
+				if _, ok := instr.(*ssa.Return); ok {
+					exits = append(exits, st)
+				}
+				st = s.transfer(fn, instr, st)
+			}
+			for i, succ := range b.Succs {
+				edges[[2]int{b.Index, succ.Index}] = s.branch(b, i, st)
+			}
+		}
+		if !changed && round > 0 {
+			break
+		}
+	}
+	return exits
+}
+
+func (s *state) transfer(fn *ssa.Function, instr ssa.Instruction, st *Set) *Set {
+	switch instr := instr.(type) {
+	case *ssa.Call:
+		return s.call(instr.Common(), fmt.Sprintf("i%p", instr), st)
+	case *ssa.RunDefers:
+		// Deferred unlocks run here: what they release is not held at
+		// the returns that follow.
+		for _, b := range fn.Blocks {
+			for _, i := range b.Instrs {
+				if d, ok := i.(*ssa.Defer); ok {
+					st = s.releasesOnly(d.Common(), st)
+				}
+			}
+		}
+	}
+	return st
+}
+
+func (s *state) call(cc *ssa.CallCommon, id string, st *Set) *Set {
+	if c, ok := catalog.Classify(cc); ok && c.M.Op.IsLock() {
+		p, ok := accesspath.Of(c.Recv)
+		if !ok {
+			return st
+		}
+		switch c.M.Op {
+		case catalog.Acquire:
+			return st.acquire(p, true, id)
+		case catalog.AcquireShared:
+			return st.acquire(p, false, id)
+		case catalog.Release:
+			return st.release(p, true)
+		case catalog.ReleaseShared:
+			return st.release(p, false)
+		}
+		return st
+	}
+	return s.applySummary(cc, id, st, true)
+}
+
+// applySummary applies what a callee does to its caller's locks: its
+// releases, and its acquisitions unless only releases are wanted.
+func (s *state) applySummary(cc *ssa.CallCommon, id string, st *Set, acquires bool) *Set {
+	sum, args := s.calleeSummary(cc)
+	if sum == nil {
+		return st
+	}
+	for _, r := range sum.Releases {
+		if p, ok := accesspath.Substitute(r.Path, args); ok {
+			st = st.release(p, r.Exclusive)
+		}
+	}
+	if !acquires {
+		return st
+	}
+	for i, r := range sum.Acquires {
+		if p, ok := accesspath.Substitute(r.Path, args); ok {
+			st = st.acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, i))
+		}
+	}
+	return st
+}
+
+func (s *state) releasesOnly(cc *ssa.CallCommon, st *Set) *Set {
+	if c, ok := catalog.Classify(cc); ok {
+		if c.M.Op == catalog.Release || c.M.Op == catalog.ReleaseShared {
+			return s.call(cc, "", st)
+		}
+		return st
+	}
+	return s.applySummary(cc, "", st, false)
+}
+
+// calleeSummary returns the lock summary of a static callee (from this
+// package's analysis or from a fact) and the arguments to substitute.
+func (s *state) calleeSummary(cc *ssa.CallCommon) (*Summary, []ssa.Value) {
+	callee := cc.StaticCallee()
+	if callee == nil {
+		return nil, nil
+	}
+	if o := callee.Origin(); o != nil {
+		callee = o
+	}
+	if sum, ok := s.summaries[callee]; ok {
+		return sum, cc.Args
+	}
+	obj := callee.Object()
+	if obj == nil || obj.Pkg() == s.pass.Pkg {
+		return nil, nil
+	}
+	var sum Summary
+	if s.pass.ImportObjectFact(obj, &sum) {
+		return &sum, cc.Args
+	}
+	return nil, nil
+}
+
+// branch returns the state on the edge from b to its i'th successor: a
+// TryLock that returned true holds its lock on that edge.
+func (s *state) branch(b *ssa.BasicBlock, i int, st *Set) *Set {
+	if len(b.Instrs) == 0 {
+		return st
+	}
+	iff, ok := b.Instrs[len(b.Instrs)-1].(*ssa.If)
+	if !ok {
+		return st
+	}
+	cond, want := iff.Cond, 0
+	if u, ok := cond.(*ssa.UnOp); ok && u.Op.String() == "!" {
+		cond, want = u.X, 1
+	}
+	call, ok := cond.(*ssa.Call)
+	if !ok || i != want {
+		return st
+	}
+	c, ok := catalog.Classify(call.Common())
+	if !ok || (c.M.Op != catalog.TryAcquire && c.M.Op != catalog.TryAcquireShared) {
+		return st
+	}
+	p, ok := accesspath.Of(c.Recv)
+	if !ok {
+		return st
+	}
+	return st.acquire(p, c.M.Op == catalog.TryAcquire, fmt.Sprintf("i%p", call))
+}
+
+// summarize meets the states at fn's returns into what fn leaves its caller.
+func (s *state) summarize(fn *ssa.Function, exits []*Set) *Summary {
+	var st *Set
+	for _, e := range exits {
+		st = meet(st, e, "exit:")
+	}
+	sum := &Summary{}
+	if st == nil {
+		return sum
+	}
+	for _, h := range st.held {
+		if p, ok := relative(h.Path, fn); ok {
+			sum.Acquires = append(sum.Acquires, LockRef{Path: p, Exclusive: h.Exclusive})
+		}
+	}
+	for _, p := range st.released {
+		if q, ok := relative(p, fn); ok {
+			sum.Releases = append(sum.Releases, LockRef{Path: q, Exclusive: true})
+		}
+	}
+	sum.sort()
+	return sum
+}
+
+// relative expresses p in terms of fn's parameters; paths rooted at values of
+// an enclosing function are kept as they are (they mean the same thing at the
+// closure's call site, which is in that function).
+func relative(p accesspath.Path, fn *ssa.Function) (accesspath.Path, bool) {
+	if q, ok := accesspath.Relative(p, fn); ok {
+		return q, true
+	}
+	if fn.Parent() != nil {
+		for _, prm := range fn.Params {
+			if q, _ := accesspath.Of(prm); q.RootID == p.RootID {
+				return accesspath.Path{}, false
+			}
+		}
+		return p, true
+	}
+	return accesspath.Path{}, false
+}
+
+// callerLocks returns the locks held where a closure runs, when it runs in
+// place (called or deferred by its enclosing function); nil otherwise.
+func (s *state) callerLocks(fn *ssa.Function) *Set {
+	parent := fn.Parent()
+	if parent == nil {
+		return nil
+	}
+	var entry *Set
+	for _, b := range parent.Blocks {
+		for _, instr := range b.Instrs {
+			var cc *ssa.CallCommon
+			switch c := instr.(type) {
+			case *ssa.Call:
+				cc = c.Common()
+			case *ssa.Defer:
+				cc = c.Common()
+			default:
+				continue
+			}
+			if cc.StaticCallee() != fn || cc.IsInvoke() {
+				continue
+			}
+			if st := s.res.at[instr]; st != nil {
+				entry = meet(entry, st, "call:")
+			}
+		}
+	}
+	return entry
+}

@@ -1,0 +1,107 @@
+package readmodifywrite
+
+import (
+	"fmt"
+	"go/types"
+
+	"golang.org/x/tools/go/analysis"
+
+	"github.com/mprace/mprace/passes/cells"
+	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/report"
+	"github.com/mprace/mprace/passes/locks"
+)
+
+// Analyzer reports non-atomic read-modify-write; see the package doc.
+var Analyzer = &analysis.Analyzer{
+	Name:     "readmodifywrite",
+	Doc:      "report read-modify-write of a shared cell that is not atomic",
+	URL:      "https://pkg.go.dev/github.com/mprace/mprace/passes/readmodifywrite",
+	Run:      run,
+	Requires: []*analysis.Analyzer{cells.Analyzer},
+}
+
+func run(pass *analysis.Pass) (any, error) {
+	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
+	rep := report.New(pass)
+	res.EachWrite(func(w *cells.Access, accs []*cells.Access) {
+		if r := lostUpdate(w, accs); r != nil {
+			reportLost(rep, r, w)
+		}
+	})
+	return nil, nil
+}
+
+// lostUpdate returns a read whose value flows into write w of the same cell
+// outside one critical section, or nil.
+func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
+	for _, r := range accs {
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() {
+			continue
+		}
+		if !r.Flow.Meets(w.Stored...) {
+			continue
+		}
+		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok {
+			continue
+		}
+		return r
+	}
+	return nil
+}
+
+func reportLost(rep *report.Reporter, r, w *cells.Access) {
+	cell := w.Cell.String()
+	edit, fixed := fix(rep, r, w)
+	remedy := report.Remedy(w)
+	if fixed {
+		remedy = "use " + edit.Call
+	}
+	msg := fmt.Sprintf("non-atomic read-modify-write of %s: read by %s at %s and written by %s at %s "+
+		"with no lock held from the read through the write, so an update made in between by another "+
+		"goroutine or process is lost; %s",
+		cell, report.Op(r), rep.Where(r.Pos(), w.Pos()), report.Op(w), rep.Where(w.Pos(), w.Pos()), remedy)
+	var fixes []analysis.SuggestedFix
+	if fixed {
+		fixes = append(fixes, edit.Fix)
+	}
+	pos, end := w.Pos(), w.Pos()
+	if call := rep.CallAt(w.Pos()); call != nil {
+		pos, end = call.Pos(), call.End()
+	}
+	rep.Report(pos, end, "readmodifywrite", msg, fixes...)
+}
+
+// fix offers Add for integer cells and Update for runtime/mp handles when
+// the read is a direct call inside the written expression.
+func fix(rep *report.Reporter, r, w *cells.Access) (report.Edit, bool) {
+	if r.Via != nil || w.Via != nil || w.Deferred || len(w.Stored) != 1 {
+		return report.Edit{}, false
+	}
+	wc, rc := rep.CallAt(w.Pos()), rep.CallAt(r.Pos())
+	if wc == nil || rc == nil {
+		return report.Edit{}, false
+	}
+	t := w.Stored[0].Type()
+	isInt, signed := report.Integer(t)
+	indexed := w.Call.M.Index >= 0
+	if w.Call.Func {
+		if _, ok := catalog.IntegerFunc(w.Call.Name); ok && isInt {
+			return rep.AddFix(wc, rc, true, false, signed)
+		}
+		return report.Edit{}, false
+	}
+	ty := w.Call.Type
+	if ty == nil {
+		return report.Edit{}, false
+	}
+	if ty.Integer && isInt {
+		if e, ok := rep.AddFix(wc, rc, false, indexed, signed); ok {
+			return e, true
+		}
+	}
+	if ty.Updater {
+		return rep.UpdateFix(wc, rc, indexed, types.TypeString(t, rep.Qualifier))
+	}
+	return report.Edit{}, false
+}
