@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"unsafe"
+
+	"github.com/mprace/mprace/runtime/internal/pidinfo"
 )
 
 // memArena formats an arena over plain, 8-aligned memory.
@@ -210,5 +212,29 @@ func TestAliveAndSlotReuse(t *testing.T) {
 	}
 	if a.Alive(0) || a.Alive(1<<31) {
 		t.Fatal("an id naming no slot reads as alive")
+	}
+}
+
+// A pid that was reused by another process must not keep a dead owner's
+// locks alive: the start time tells them apart.
+func TestAliveIsNotFooledByPidReuse(t *testing.T) {
+	a, _ := memArena(t, MinSize)
+	me, err := pidinfo.Self()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &a.slots[2]
+	s.gen, s.pid, s.start = 4, uint32(me.Pid), me.Start
+	if !a.Alive(ownerID(2, 4)) {
+		t.Fatal("a live process with its own start time reads as dead")
+	}
+	s.start = me.Start + 1
+	if a.Alive(ownerID(2, 4)) {
+		t.Fatal("a live pid with another start time (a reused pid) reads as alive")
+	}
+	s.start = me.Start
+	s.gen = 6 // the slot was claimed again since the lock was taken
+	if a.Alive(ownerID(2, 4)) {
+		t.Fatal("an id of an older generation of the slot reads as alive")
 	}
 }
