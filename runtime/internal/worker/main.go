@@ -34,6 +34,10 @@ func Main(setup func(files []*os.File) error) {
 func serve(marker string, setup func(files []*os.File) error) int {
 	// Whatever the entry starts must not take itself for a worker.
 	os.Unsetenv(envKey)
+	// SIGTERM must cancel the entry's context from the moment the parent
+	// may send it, which is as soon as the worker says it started.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
 	// Inherited descriptors stay ours: a program the entry executes must not
 	// hold the parent's pipes open (nor learn of the lifeline).
 	for fd := fdRequest; fd < fdFiles; fd++ {
@@ -83,8 +87,6 @@ func serve(marker string, setup func(files []*os.File) error) int {
 	}
 	send(reply{Kind: replyStarted})
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
 	m, status := runEntry(ctx, run, req.Arg)
 	send(m)
 	return status
