@@ -3,6 +3,7 @@ package mp
 import (
 	"github.com/mprace/mprace/runtime/internal/arena"
 	"github.com/mprace/mprace/runtime/internal/layout"
+	"github.com/mprace/mprace/runtime/internal/ring"
 	"github.com/mprace/mprace/runtime/internal/rlock"
 )
 
@@ -33,3 +34,17 @@ type noCopy struct{}
 
 func (*noCopy) Lock()   {}
 func (*noCopy) Unlock() {}
+
+// Queue errors.
+var (
+	// ErrClosed reports a Put to a closed Queue, or a Get from a closed Queue
+	// that has been drained.
+	ErrClosed = ring.ErrClosed
+	// ErrFull reports a TryPut to a full Queue.
+	ErrFull = ring.ErrFull
+	// ErrEmpty reports a TryGet from an empty Queue.
+	ErrEmpty = ring.ErrEmpty
+	// ErrTooLarge reports an item whose encoding exceeds the Queue's byte
+	// capacity, so that it could never be put.
+	ErrTooLarge = ring.ErrTooLarge
+)
