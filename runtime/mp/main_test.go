@@ -1,0 +1,15 @@
+package mp_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/mprace/mprace/runtime/mp"
+)
+
+// TestMain hands control to mp.Main first, so that the workers the tests
+// start (this binary, re-executed) run their functions instead of the tests.
+func TestMain(m *testing.M) {
+	mp.Main()
+	os.Exit(m.Run())
+}

@@ -1,0 +1,147 @@
+package mp
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"fmt"
+	"os"
+
+	"github.com/mprace/mprace/runtime/internal/arena"
+	"github.com/mprace/mprace/runtime/internal/worker"
+)
+
+// Main runs the worker's function when this process is a worker started by
+// Func.Start, and returns at once otherwise. Call it first thing in main, and
+// in TestMain for tests that start workers: everything before it runs in every
+// worker too, and a worker never returns from it.
+func Main() { worker.Main(inheritArena) }
+
+// inheritArena attaches a worker to its family's arena before its argument
+// is decoded, so that the handles in the argument find their objects.
+func inheritArena(files []*os.File) error {
+	if len(files) != 1 {
+		return fmt.Errorf("mp: worker inherited %d files, want the shared arena alone", len(files))
+	}
+	return arena.InheritFamily(files[0])
+}
+
+// Errors a worker reports through Process.Join, and the conditions of Start.
+type (
+	// WorkerError is an error a worker's function returned. Its message
+	// crosses over; so do the sentinels registered with RegisterError (all
+	// of this package's are), so errors.Is(err, ErrClosed) works on it.
+	WorkerError = worker.Error
+	// PanicError reports a panic in a worker, with its value and stack.
+	PanicError = worker.PanicError
+	// ExitError reports a worker that exited or was killed by a signal
+	// without its function returning.
+	ExitError = worker.ExitError
+)
+
+var (
+	// ErrNoMain reports a program that starts workers without calling Main
+	// first thing in main (and in TestMain).
+	ErrNoMain = worker.ErrNoMain
+	// ErrNotRegistered reports a worker function made with NewFunc anywhere
+	// but at package level, so that a worker does not have it.
+	ErrNotRegistered = worker.ErrNotRegistered
+)
+
+// RegisterError lets errors.Is find err in what Join returns when a worker's
+// function returned an error matching it. Call it at package level, with a
+// name unique to the program (the package path and variable name, say).
+func RegisterError(name string, err error) { worker.RegisterError(name, err) }
+
+func init() {
+	for name, err := range map[string]error{
+		"mp.ErrOwnerDead":     ErrOwnerDead,
+		"mp.ErrCorrupt":       ErrCorrupt,
+		"mp.ErrTypeMismatch":  ErrTypeMismatch,
+		"mp.ErrNoSpace":       ErrNoSpace,
+		"mp.ErrPointers":      ErrPointers,
+		"mp.ErrUnknownArena":  ErrUnknownArena,
+		"mp.ErrClosed":        ErrClosed,
+		"mp.ErrFull":          ErrFull,
+		"mp.ErrEmpty":         ErrEmpty,
+		"mp.ErrTooLarge":      ErrTooLarge,
+		"mp.ErrNoMain":        ErrNoMain,
+		"mp.ErrNotRegistered": ErrNotRegistered,
+	} {
+		RegisterError(name, err)
+	}
+}
+
+// Func is a function that runs in a worker process. Make it with NewFunc in
+// a package-level variable.
+type Func[A any] struct {
+	name string
+}
+
+// envelope carries the argument, so that any type gob can hold travels,
+// zero values and nil pointers included.
+type envelope[A any] struct{ Arg A }
+
+// NewFunc registers fn to run in workers under name, which must be unique in
+// the program. Call it in a package-level variable declaration: a worker
+// re-executes the program and finds fn by name before main's own code runs.
+//
+// The argument is gob-encoded, so it may mix plain values with handles
+// (Lock, Value, Array, Int, Queue, Dict, List), which attach in the worker to
+// the same shared objects.
+func NewFunc[A any](name string, fn func(ctx context.Context, arg A) error) *Func[A] {
+	worker.Register(name, func(ctx context.Context, b []byte) error {
+		var env envelope[A]
+		if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&env); err != nil {
+			return fmt.Errorf("mp: worker %q: decode argument: %w", name, err)
+		}
+		return fn(ctx, env.Arg)
+	})
+	return &Func[A]{name: name}
+}
+
+// Start runs the function in a new worker process with arg and returns once
+// the worker runs it. Cancelling ctx kills the worker; Join then reports the
+// context's error. The worker's standard output and error are this process's.
+func (f *Func[A]) Start(ctx context.Context, arg A) (*Process, error) {
+	// The arena must exist before the worker does: the worker maps it at
+	// start, and objects made later by either process live in it.
+	a, err := arena.Family()
+	if err != nil {
+		return nil, fmt.Errorf("mp: Start %q: %w", f.name, err)
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(envelope[A]{arg}); err != nil {
+		return nil, fmt.Errorf("mp: Start %q: encode argument: %w", f.name, err)
+	}
+	p, err := worker.Start(ctx, f.name, buf.Bytes(), []*os.File{a.File()})
+	if err != nil {
+		return nil, err
+	}
+	return &Process{p: p}, nil
+}
+
+// Process is a worker started by Func.Start. It is reaped as soon as it
+// exits, whether or not anyone joins it.
+type Process struct {
+	p *worker.Process
+}
+
+// Pid returns the worker's process id.
+func (p *Process) Pid() int { return p.p.Pid() }
+
+// Join waits for the worker to exit. It returns nil when the function
+// returned nil, and otherwise a *WorkerError with the function's error, a
+// *PanicError, an *ExitError, or an error wrapping the context's error when
+// cancellation killed the worker. Every call returns the same.
+func (p *Process) Join() error { return p.p.Wait() }
+
+// Done is closed when the worker has exited, for selecting with a timeout.
+func (p *Process) Done() <-chan struct{} { return p.p.Done() }
+
+// Kill ends the worker with SIGKILL. It does nothing once the worker exited.
+func (p *Process) Kill() error { return p.p.Kill() }
+
+// Terminate sends SIGTERM, which cancels the context of the worker's
+// function; it is up to the function to return.
+func (p *Process) Terminate() error { return p.p.Terminate() }
