@@ -118,6 +118,12 @@ var Types = map[string]*Type{
 		"CopyTo": m(ReadAll), "CopyFrom": m(WriteAll),
 		"Add": elem(Update, 0), "CompareAndSwap": elem(Update, 0), "Swap": elem(Update, 0),
 	})},
+	// Every Queue operation is one atomic step on the shared ring, so a
+	// Queue alone is never part of a race. Len is a snapshot (neutral).
+	MPPath + ".Queue": {Methods: merge(neutral, map[string]Method{
+		"Put": m(Update), "PutContext": m(Update), "TryPut": m(Update),
+		"Get": m(Update), "GetContext": m(Update), "TryGet": m(Update),
+	})},
 
 	"sync/atomic.Int32":   atomicInt(),
 	"sync/atomic.Int64":   atomicInt(),
