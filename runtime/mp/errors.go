@@ -5,6 +5,7 @@ import (
 	"github.com/mprace/mprace/runtime/internal/layout"
 	"github.com/mprace/mprace/runtime/internal/ring"
 	"github.com/mprace/mprace/runtime/internal/rlock"
+	"github.com/mprace/mprace/runtime/internal/table"
 )
 
 // Errors callers can test with errors.Is. Each is returned wrapped with the
@@ -47,4 +48,14 @@ var (
 	// ErrTooLarge reports an item whose encoding exceeds the Queue's byte
 	// capacity, so that it could never be put.
 	ErrTooLarge = ring.ErrTooLarge
+)
+
+// Dict, List and Manager errors.
+var (
+	// ErrOutOfRange reports a List index outside the List as it was when
+	// the method ran.
+	ErrOutOfRange = table.ErrRange
+	// ErrIncomplete reports a Manager whose creator died before it finished
+	// making it; remove it with UnlinkManager.
+	ErrIncomplete = arena.ErrIncomplete
 )

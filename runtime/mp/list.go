@@ -1,0 +1,264 @@
+package mp
+
+// A List's object data has the same shape as a Dict's: its own lock, eight
+// reserved bytes, and the header of a shared list (runtime/internal/table).
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	"github.com/mprace/mprace/runtime/internal/arena"
+	"github.com/mprace/mprace/runtime/internal/rlock"
+	"github.com/mprace/mprace/runtime/internal/table"
+)
+
+const listVersion = 1
+
+// List is a list of T in shared memory, like the list of Python's
+// multiprocessing.Manager without the server process. Elements are encoded
+// as Dict's values are.
+//
+// Each method is atomic, but Get followed by Set is not: to change an
+// element based on what it was, use Update, or hold the List's own Lock
+// across both. Indexes are checked when the method runs, since another
+// process may have shortened the List since the caller looked at Len: an
+// index outside it is an error wrapping ErrOutOfRange.
+type List[T any] struct {
+	_    noCopy
+	ref  arena.Ref
+	mu   *rlock.State
+	self uint32
+	l    *table.List
+	c    itemCodec[T]
+}
+
+// NewList makes an empty List in the family's shared arena.
+func NewList[T any]() (*List[T], error) {
+	a, err := arena.Family()
+	if err != nil {
+		return nil, err
+	}
+	return newListIn[T](a)
+}
+
+func listFP[T any]() uint64 { return containerFP("List", reflect.TypeFor[T]()) }
+
+func newListIn[T any](a *arena.Arena) (*List[T], error) {
+	ref, err := a.NewObject(arena.KindList, listVersion, listFP[T](), containerSize)
+	if err != nil {
+		return nil, fmt.Errorf("mp: NewList[%s]: %w", reflect.TypeFor[T](), err)
+	}
+	l := &List[T]{}
+	if err := l.bind(ref); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *List[T]) bind(ref arena.Ref) error {
+	if ref.Len < containerSize {
+		return fmt.Errorf("%w: List object of %d bytes", ErrCorrupt, ref.Len)
+	}
+	l.ref, l.self = ref, ref.Arena.Self()
+	l.mu = (*rlock.State)(ref.Data)
+	l.l = table.AttachList(ref.Arena, unsafe.Add(ref.Data, containerHeader))
+	l.c = newItemCodec[T]()
+	return nil
+}
+
+func (l *List[T]) valid() {
+	if l.l == nil {
+		panic(fmt.Sprintf("mp: use of a List[%s] not made by NewList", reflect.TypeFor[T]()))
+	}
+}
+
+func (l *List[T]) fail(op string, err error) error {
+	return fmt.Errorf("mp: List[%s].%s: %w", reflect.TypeFor[T](), op, err)
+}
+
+// Get returns element i.
+func (l *List[T]) Get(i int) (T, error) {
+	l.valid()
+	var zero T
+	if err := l.l.Lock(); err != nil {
+		return zero, l.fail("Get", err)
+	}
+	var buf [64]byte
+	b, err := l.l.Get(i, buf[:0])
+	l.l.Unlock()
+	if err != nil {
+		return zero, l.fail("Get", err)
+	}
+	x, err := l.c.decode(b)
+	if err != nil {
+		return zero, l.fail("Get", err)
+	}
+	return x, nil
+}
+
+// Set replaces element i.
+func (l *List[T]) Set(i int, x T) error {
+	l.valid()
+	var buf [64]byte
+	b, err := l.c.append(buf[:0], &x)
+	if err != nil {
+		return l.fail("Set", err)
+	}
+	if err := l.l.Lock(); err != nil {
+		return l.fail("Set", err)
+	}
+	err = l.l.Set(i, b)
+	l.l.Unlock()
+	if err != nil {
+		return l.fail("Set", err)
+	}
+	return nil
+}
+
+// Append adds x at the end of the List.
+func (l *List[T]) Append(x T) error {
+	l.valid()
+	var buf [64]byte
+	b, err := l.c.append(buf[:0], &x)
+	if err != nil {
+		return l.fail("Append", err)
+	}
+	if err := l.l.Lock(); err != nil {
+		return l.fail("Append", err)
+	}
+	err = l.l.Append(b)
+	l.l.Unlock()
+	if err != nil {
+		return l.fail("Append", err)
+	}
+	return nil
+}
+
+// Pop removes the last element and returns it; ok is false if the List was
+// empty. The element's memory is reused by later appends.
+func (l *List[T]) Pop() (x T, ok bool, err error) {
+	l.valid()
+	if err := l.l.Lock(); err != nil {
+		return x, false, l.fail("Pop", err)
+	}
+	var buf [64]byte
+	b, ok, err := l.l.Pop(buf[:0])
+	l.l.Unlock()
+	if err != nil || !ok {
+		if err != nil {
+			err = l.fail("Pop", err)
+		}
+		return x, ok, err
+	}
+	if x, err = l.c.decode(b); err != nil {
+		return x, true, l.fail("Pop", err)
+	}
+	return x, true, nil
+}
+
+// Len returns the List's length.
+func (l *List[T]) Len() int { l.valid(); return l.l.Len() }
+
+// Update replaces element i with f(element) atomically and returns the new
+// element. It holds the List's own lock, and the list's while f runs, so f
+// must be quick and must not use the List; a goroutine holding the List's
+// lock must not call Update.
+func (l *List[T]) Update(i int, f func(T) T) (T, error) {
+	l.valid()
+	var zero T
+	_ = l.mu.Lock(l.self, l.ref.Arena)
+	defer l.mu.Unlock()
+	if err := l.l.Lock(); err != nil {
+		return zero, l.fail("Update", err)
+	}
+	defer l.l.Unlock()
+	var buf [64]byte
+	b, err := l.l.Get(i, buf[:0])
+	if err != nil {
+		return zero, l.fail("Update", err)
+	}
+	old, err := l.c.decode(b)
+	if err != nil {
+		return zero, l.fail("Update", err)
+	}
+	x := f(old)
+	if b, err = l.c.append(b[:0], &x); err != nil {
+		return zero, l.fail("Update", err)
+	}
+	if err := l.l.Set(i, b); err != nil {
+		return zero, l.fail("Update", err)
+	}
+	return x, nil
+}
+
+// Items returns a snapshot of the List: its elements at one moment.
+func (l *List[T]) Items() ([]T, error) {
+	l.valid()
+	var buf []byte
+	var ends []int
+	if err := l.l.Lock(); err != nil {
+		return nil, l.fail("Items", err)
+	}
+	err := l.l.Each(func(_ int, v []byte) error {
+		buf = append(buf, v...)
+		ends = append(ends, len(buf))
+		return nil
+	})
+	l.l.Unlock()
+	if err != nil {
+		return nil, l.fail("Items", err)
+	}
+	out := make([]T, len(ends))
+	start := 0
+	for i, end := range ends {
+		if out[i], err = l.c.decode(buf[start:end]); err != nil {
+			return nil, l.fail("Items", err)
+		}
+		start = end
+	}
+	return out, nil
+}
+
+// Lock acquires the List's own lock, for a transaction of several steps.
+// Update takes the same lock; the other methods do not. If the holder died,
+// Lock takes the lock over silently; LockContext reports it.
+func (l *List[T]) Lock() { l.valid(); _ = l.mu.Lock(l.self, l.ref.Arena) }
+
+// Unlock releases the List's own lock.
+func (l *List[T]) Unlock() { l.valid(); l.mu.Unlock() }
+
+// TryLock acquires the List's own lock if it is free.
+func (l *List[T]) TryLock() bool { l.valid(); return l.mu.TryLock(l.self) }
+
+// LockContext acquires the List's own lock or gives up when ctx is done; see
+// Dict.LockContext.
+func (l *List[T]) LockContext(ctx context.Context) error {
+	l.valid()
+	if err := l.mu.LockContext(ctx, l.self, l.ref.Arena); err != nil {
+		return l.fail("Lock", err)
+	}
+	return nil
+}
+
+// GobEncode sends the List's handle to another process that has its arena
+// open.
+func (l *List[T]) GobEncode() ([]byte, error) {
+	if l.l == nil {
+		return nil, fmt.Errorf("mp: encode a List[%s] not made by NewList", reflect.TypeFor[T]())
+	}
+	return l.ref.Encode(arena.KindList, listFP[T]()), nil
+}
+
+// GobDecode attaches to a List sent by another process.
+func (l *List[T]) GobDecode(b []byte) error {
+	ref, err := arena.Decode(b, arena.KindList, listVersion, listFP[T]())
+	if err == nil {
+		err = l.bind(ref)
+	}
+	if err != nil {
+		return fmt.Errorf("mp: decode List[%s]: %w", reflect.TypeFor[T](), err)
+	}
+	return nil
+}

@@ -1,0 +1,337 @@
+package mp_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mprace/mprace/runtime/internal/arena"
+	"github.com/mprace/mprace/runtime/mp"
+)
+
+// managerName returns a name no other test or test run uses, and removes
+// the Manager of that name when the test ends.
+func managerName(t *testing.T) string {
+	t.Helper()
+	name := "test-" + strconv.Itoa(os.Getpid()) + "-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
+	t.Cleanup(func() {
+		if err := mp.UnlinkManager(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Error(err)
+		}
+	})
+	return name
+}
+
+// newManager makes a Manager for the test, closed and removed at its end.
+func newManager(t *testing.T, opts ...mp.ManagerOption) (string, *mp.Manager) {
+	t.Helper()
+	name := managerName(t)
+	m, err := mp.NewManager(name, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return name, m
+}
+
+// buildChild builds testdata/mpchild, a separately started program that
+// opens Managers by name.
+func buildChild(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "mpchild")
+	out, err := exec.Command("go", "build", "-o", bin, "./testdata/mpchild").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build mpchild: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestManagerSeparateProgramsCountExactly(t *testing.T) {
+	bin := buildChild(t)
+	name, m := newManager(t)
+	const procs, each = 4, 2000
+	var wg sync.WaitGroup
+	for range procs {
+		wg.Go(func() {
+			if out, err := exec.Command(bin, "incr", name, "counts", "hits", strconv.Itoa(each)).CombinedOutput(); err != nil {
+				t.Errorf("mpchild incr: %v\n%s", err, out)
+			}
+		})
+		wg.Go(func() {
+			if out, err := exec.Command(bin, "append", name, "log", strconv.Itoa(each/4)).CombinedOutput(); err != nil {
+				t.Errorf("mpchild append: %v\n%s", err, out)
+			}
+		})
+	}
+	wg.Wait()
+	// The children made both objects by name; this process finds them.
+	d, err := mp.ManagedDict[string, int64](m, "counts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok, err := d.Get("hits"); err != nil || !ok || n != procs*each {
+		t.Fatalf(`counts["hits"] = %d, %v, %v; want %d`, n, ok, err, procs*each)
+	}
+	l, err := mp.ManagedList[string](m, "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := l.Items()
+	if err != nil || len(items) != procs*each/4 {
+		t.Fatalf("log has %d items (%v), want %d", len(items), err, procs*each/4)
+	}
+	seen := map[string]bool{}
+	for _, s := range items {
+		if seen[s] {
+			t.Fatalf("log holds %q twice", s)
+		}
+		seen[s] = true
+	}
+	names, err := m.Names()
+	if err != nil || len(names) != 2 {
+		t.Fatalf("Names = %q, %v; want counts and log", names, err)
+	}
+}
+
+func TestManagerLockHolderKilled(t *testing.T) {
+	bin := buildChild(t)
+	name, m := newManager(t)
+	d, err := mp.ManagedDict[string, int64](m, "jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(bin, "lock", name, "jobs")
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "locked\n" {
+		child.Process.Kill()
+		t.Fatalf("child said %q, %v", line, err)
+	}
+	if d.TryLock() {
+		t.Fatal("TryLock succeeded while the child holds the lock")
+	}
+	child.Process.Kill()
+	child.Wait()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := d.LockContext(ctx); !errors.Is(err, mp.ErrOwnerDead) {
+		t.Fatalf("LockContext after the holder was killed: %v, want ErrOwnerDead", err)
+	}
+	t.Logf("took the lock over %v after the kill", time.Since(start))
+	d.Unlock()
+	if v, err := d.Update("done", func(v int64) int64 { return v + 1 }); err != nil || v != 1 {
+		t.Fatalf("Update after recovery = %d, %v", v, err)
+	}
+	if pid, ok, err := d.Get("holder"); err != nil || !ok || pid != int64(child.Process.Pid) {
+		t.Fatalf(`Get("holder") = %d, %v, %v; want the child's pid %d`, pid, ok, err, child.Process.Pid)
+	}
+}
+
+func TestManagerCreatorDiedWhileCreating(t *testing.T) {
+	bin := buildChild(t)
+	name := managerName(t)
+	err := exec.Command(bin, "die-creating", name).Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 7 {
+		t.Fatalf("die-creating: %v, want exit status 7", err)
+	}
+	if _, err := mp.OpenManager(name); !errors.Is(err, mp.ErrIncomplete) {
+		t.Fatalf("OpenManager of a half-made Manager: %v, want ErrIncomplete", err)
+	}
+	if _, err := mp.NewManager(name); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("NewManager over a half-made Manager: %v, want fs.ErrExist", err)
+	}
+	if err := mp.UnlinkManager(name); err != nil {
+		t.Fatal(err)
+	}
+	m, err := mp.NewManager(name)
+	if err != nil {
+		t.Fatalf("NewManager after UnlinkManager: %v", err)
+	}
+	m.Close()
+}
+
+func writeShm(t *testing.T, name string, data []byte, mode os.FileMode) {
+	t.Helper()
+	path, err := arena.NamedPath(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestManagerForeignFiles(t *testing.T) {
+	name := managerName(t)
+	for _, c := range []struct {
+		what string
+		data []byte
+		mode os.FileMode
+		want error
+	}{
+		{"empty", nil, 0o600, mp.ErrIncomplete},
+		{"zeroed", make([]byte, arena.MinSize), 0o600, mp.ErrIncomplete},
+		{"text", []byte(strings.Repeat("not an arena\n", 10000)), 0o600, mp.ErrCorrupt},
+		{"short magic", []byte("MPRACE\x00A"), 0o600, mp.ErrCorrupt},
+		{"readable by others", []byte("MPRACE\x00A"), 0o644, mp.ErrCorrupt},
+	} {
+		writeShm(t, name, c.data, c.mode)
+		if _, err := mp.OpenManager(name); !errors.Is(err, c.want) {
+			t.Errorf("%s file: OpenManager: %v, want %v", c.what, err, c.want)
+		}
+	}
+	if _, err := mp.OpenManager(name + "-missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenManager of no file: %v, want fs.ErrNotExist", err)
+	}
+	for _, bad := range []string{"", ".hidden", "a/b", "../x", strings.Repeat("x", 201)} {
+		if _, err := mp.NewManager(bad); err == nil {
+			t.Errorf("NewManager(%q) succeeded", bad)
+		}
+	}
+}
+
+// A Manager whose bytes were scribbled on gives errors, never a crash.
+func TestManagerCorruptFile(t *testing.T) {
+	name := managerName(t)
+	m, err := mp.NewManager(name, mp.WithManagerSize(1<<22))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := mp.ManagedDict[string, string](m, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		if err := d.Set(strconv.Itoa(i), strings.Repeat("v", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := mp.ManagedList[int](m, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		if err := l.Append(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Close()
+	path, _ := arena.NamedPath(name)
+	image, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := arena.DataStart + 64<<10
+	r := rand.New(rand.NewPCG(5, 6))
+	var errs int
+	for round := range 300 {
+		bad := append([]byte(nil), image...)
+		for range 1 + r.IntN(64) {
+			bad[arena.DataStart+r.IntN(used-arena.DataStart)] = byte(r.Uint32())
+		}
+		if round%10 == 0 {
+			bad[r.IntN(4096)] ^= 0xff // the arena header
+		}
+		writeShm(t, name, bad, 0o600)
+		if exerciseManager(name) != nil {
+			errs++
+		}
+	}
+	t.Logf("%d of 300 corrupted images gave errors, none crashed", errs)
+	if errs == 0 {
+		t.Fatal("no corruption was detected")
+	}
+}
+
+func exerciseManager(name string) error {
+	m, err := mp.OpenManager(name)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	errs := []error{}
+	if d, err := mp.ManagedDict[string, string](m, "d"); err != nil {
+		errs = append(errs, err)
+	} else {
+		_, err := d.Items()
+		errs = append(errs, err, d.Set("x", "y"))
+		_, _, err = d.Get("7")
+		errs = append(errs, err)
+		_, err = d.Delete("8")
+		errs = append(errs, err)
+	}
+	if l, err := mp.ManagedList[int](m, "l"); err != nil {
+		errs = append(errs, err)
+	} else {
+		_, err := l.Items()
+		errs = append(errs, err, l.Append(1))
+		_, _, err = l.Pop()
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func TestManagerNamesAndTypes(t *testing.T) {
+	name, m := newManager(t)
+	if _, err := mp.NewManager(name); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second NewManager: %v, want fs.ErrExist", err)
+	}
+	d, err := mp.ManagedDict[string, int](m, "jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Set("a", 1); err != nil {
+		t.Fatal(err)
+	}
+	again, err := mp.ManagedDict[string, int](m, "jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := again.Get("a"); err != nil || !ok || v != 1 {
+		t.Fatalf("the Dict found by name has a = %d, %v, %v", v, ok, err)
+	}
+	if _, err := mp.ManagedDict[string, string](m, "jobs"); !errors.Is(err, mp.ErrTypeMismatch) {
+		t.Fatalf("ManagedDict with other types: %v, want ErrTypeMismatch", err)
+	}
+	if _, err := mp.ManagedList[int](m, "jobs"); !errors.Is(err, mp.ErrTypeMismatch) {
+		t.Fatalf("ManagedList over a Dict: %v, want ErrTypeMismatch", err)
+	}
+	if err := m.Unlink(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mp.OpenManager(name); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("OpenManager after Unlink: %v, want fs.ErrNotExist", err)
+	}
+	// The unlinked Manager stays usable by those who have it open.
+	if v, err := d.Update("a", func(v int) int { return v * 10 }); err != nil || v != 10 {
+		t.Fatalf("Update after Unlink = %d, %v", v, err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mp.ManagedDict[string, int](m, "jobs"); err == nil {
+		t.Fatal("ManagedDict on a closed Manager succeeded")
+	}
+}
