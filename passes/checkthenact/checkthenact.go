@@ -57,11 +57,15 @@ func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branc
 
 func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 	cell := w.Cell.String()
-	msg := fmt.Sprintf("check-then-act on %s: written by %s at %s because of the value read by %s at %s "+
-		"(condition at %s), with no lock held from the check through the write, so two goroutines or "+
+	cond := ""
+	if c, rd := rep.Where(br.Pos(), w.Pos()), rep.Where(r.Pos(), w.Pos()); c != rd {
+		cond = " (condition at " + c + ")"
+	}
+	msg := fmt.Sprintf("check-then-act on %s: written by %s at %s because of the value read by %s at %s%s, "+
+		"with no lock held from the check through the write, so two goroutines or "+
 		"processes can both pass the check and both write; %s",
 		cell, report.Op(w), rep.Where(w.Pos(), w.Pos()), report.Op(r), rep.Where(r.Pos(), w.Pos()),
-		rep.Where(br.Pos(), w.Pos()), remedy(w))
+		cond, remedy(w))
 	pos, end := w.Pos(), w.Pos()
 	if call := rep.CallAt(w.Pos()); call != nil {
 		pos, end = call.Pos(), call.End()
@@ -72,7 +76,13 @@ func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 func remedy(w *cells.Access) string {
 	if w.Via == nil && w.Call.Type != nil {
 		if _, m, ok := catalog.Lookup(w.Call.Recv.Type(), "CompareAndSwap"); ok && m.Op == catalog.Update {
-			return "decide with " + w.Cell.String() + ".CompareAndSwap(old, new) so the check and the write are one step, or hold one lock across both"
+			cas := w.Cell.String() + ".CompareAndSwap(old, new)"
+			if w.Call.M.Index >= 0 {
+				elems := w.Cell.Elems
+				idx := elems[len(elems)-1].Show
+				cas = w.Cell.TrimLast().String() + ".CompareAndSwap(" + idx + ", old, new)"
+			}
+			return "decide with " + cas + " so the check and the write are one step, or hold one lock across both"
 		}
 	}
 	return "hold one lock from the check through the write, or decide with a CompareAndSwap"

@@ -14,5 +14,5 @@ func Test(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	analysistest.RunWithSuggestedFixes(t, dir, readmodifywrite.Analyzer, "./rmw/...")
+	analysistest.RunWithSuggestedFixes(t, dir, readmodifywrite.Analyzer, "./rmw/...", "./accessor/lib", "./accessor/rmwuse")
 }

@@ -54,8 +54,13 @@ func Classify(cc *ssa.CallCommon) (Call, bool) {
 	if !ok || mm.Op == None {
 		return Call{}, false
 	}
-	return Call{Type: ty, Key: TypeKey(sig.Recv().Type()), Name: callee.Name(), M: mm,
-		Recv: Handle(cc.Args[0]), Args: cc.Args[1:]}, true
+	// A method promoted from an embedded handle (Int's Load, from Value)
+	// belongs to the outer handle, whose type decides the fixes.
+	recv, key := Handle(cc.Args[0]), TypeKey(sig.Recv().Type())
+	if k := TypeKey(recv.Type()); Types[k] != nil {
+		ty, key = Types[k], k
+	}
+	return Call{Type: ty, Key: key, Name: callee.Name(), M: mm, Recv: recv, Args: cc.Args[1:]}, true
 }
 
 // Handle strips the selection of an embedded handle from a receiver, so that

@@ -84,7 +84,8 @@ func parseSuppression(text string) (suppression, bool) {
 		if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
 			return suppression{}, false
 		}
-		return suppression{reason: strings.TrimSpace(rest)}, true
+		reason, _, _ := strings.Cut(rest, "//") // a trailing comment is not the reason
+		return suppression{reason: strings.TrimSpace(reason)}, true
 	}
 	text = strings.TrimSpace(text)
 	rest, ok := strings.CutPrefix(text, "nolint")
