@@ -1,0 +1,303 @@
+package mp_test
+
+// Queue tests across processes: producers and consumers are workers (this
+// test binary re-executed), and the kill tests SIGKILL them at random
+// moments in the middle of their Puts and Gets.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/mprace/mprace/runtime/mp"
+)
+
+type qProducer struct {
+	Q     *mp.Queue[[]byte]
+	ID, N int // N < 0: put until killed
+}
+
+type qConsumer struct {
+	Q    *mp.Queue[[]byte]
+	Seen *mp.IntArray[int32] // one counter per item: producer*perProducer+i
+	Bad  *mp.Int[int64]      // torn, corrupt or out-of-order items
+	Per  int
+}
+
+var (
+	queueProducer = mp.NewFunc("mp_test.queueProducer", func(ctx context.Context, a qProducer) error {
+		for i := 0; a.N < 0 || i < a.N; i++ {
+			if err := a.Q.Put(mp.QueueTestMessage(a.ID, i)); err != nil {
+				return err
+			}
+		}
+		// No flush, no wait: the process exits as soon as Put returned.
+		return nil
+	})
+	queueConsumer = mp.NewFunc("mp_test.queueConsumer", func(ctx context.Context, a qConsumer) error {
+		last := map[int]int{}
+		for {
+			b, err := a.Q.Get()
+			if errors.Is(err, mp.ErrClosed) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			p, i, err := mp.QueueCheckMessage(b)
+			if err != nil || i >= a.Per || p*a.Per+i >= a.Seen.Len() {
+				a.Bad.Add(1)
+				continue
+			}
+			if prev, ok := last[p]; ok && i <= prev {
+				a.Bad.Add(1) // out of order for this producer
+			}
+			last[p] = i
+			a.Seen.Add(p*a.Per+i, 1)
+		}
+	})
+)
+
+// TestQueueProcesses: P producer processes and C consumer processes; every
+// item arrives exactly once, intact, in order per producer; producers exit
+// right after their last Put.
+func TestQueueProcesses(t *testing.T) {
+	const P, C, per = 3, 3, 3000
+	q, seen, bad := queueFixture(t, P*per, mp.WithByteCapacity(16<<10))
+	var producers, consumers []*mp.Process
+	for c := 0; c < C; c++ {
+		consumers = append(consumers, start(t, queueConsumer, qConsumer{Q: q, Seen: seen, Bad: bad, Per: per}))
+	}
+	for p := 0; p < P; p++ {
+		producers = append(producers, start(t, queueProducer, qProducer{Q: q, ID: p, N: per}))
+	}
+	joinAll(t, producers)
+	q.Close()
+	joinAll(t, consumers)
+	if n := bad.Load(); n != 0 {
+		t.Fatalf("%d items torn, corrupt or out of order", n)
+	}
+	for i := 0; i < P*per; i++ {
+		if n := seen.Get(i); n != 1 {
+			t.Fatalf("producer %d item %d received %d times", i/per, i%per, n)
+		}
+	}
+}
+
+// TestQueueKillConsumers SIGKILLs consumers at random moments while the test
+// process produces: no item is duplicated or corrupt, at most one is lost per
+// kill, and the queue goes on working.
+func TestQueueKillConsumers(t *testing.T) {
+	// The producer keeps the stream flowing until the last kill, so that
+	// every kill lands while consumers are busy.
+	const most, kills, live = 1 << 22, 12, 2
+	q, seen, bad := queueFixture(t, most, mp.WithByteCapacity(4<<10))
+	arg := qConsumer{Q: q, Seen: seen, Bad: bad, Per: most}
+	procs := make([]*mp.Process, live)
+	for i := range procs {
+		procs[i] = start(t, queueConsumer, arg)
+	}
+	stop := make(chan struct{})
+	sent := make(chan int, 1)
+	go func() {
+		i := 0
+	loop:
+		for ; i < most; i++ {
+			select {
+			case <-stop:
+				break loop
+			default:
+			}
+			if err := q.Put(mp.QueueTestMessage(0, i)); err != nil {
+				t.Error(err)
+				break
+			}
+		}
+		sent <- i
+	}()
+	for k := 0; k < kills; k++ {
+		time.Sleep(time.Duration(5+rand.IntN(30)) * time.Millisecond)
+		i := rand.IntN(len(procs))
+		victim := procs[i]
+		procs[i] = start(t, queueConsumer, arg)
+		victim.Kill()
+		if err := victim.Join(); err == nil {
+			t.Fatal("a killed consumer reported success: it was not killed mid-stream")
+		}
+	}
+	close(stop)
+	n := <-sent
+	q.Close()
+	joinAll(t, procs)
+	if n := bad.Load(); n != 0 {
+		t.Fatalf("%d items torn, corrupt or out of order", n)
+	}
+	lost := 0
+	for i := 0; i < n; i++ {
+		switch c := seen.Get(i); {
+		case c > 1:
+			t.Fatalf("item %d received %d times", i, c)
+		case c == 0:
+			lost++
+		}
+	}
+	if lost > kills {
+		t.Fatalf("%d items lost to %d kills", lost, kills)
+	}
+	t.Logf("%d kills, %d items sent, %d lost", kills, n, lost)
+}
+
+// TestQueueKillProducers SIGKILLs producers in the middle of their Puts
+// while the test process consumes: each producer's items arrive as an
+// unbroken prefix (nothing lost but the item in flight, nothing twice,
+// nothing torn), and the queue goes on working.
+func TestQueueKillProducers(t *testing.T) {
+	const kills = 12
+	q, err := mp.NewQueue[[]byte](mp.WithByteCapacity(4 << 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := make(map[int]int) // producer -> next item expected
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			b, err := q.Get()
+			if errors.Is(err, mp.ErrClosed) {
+				errc <- nil
+				return
+			}
+			if err != nil {
+				errc <- err
+				return
+			}
+			p, i, err := mp.QueueCheckMessage(b)
+			if err != nil {
+				errc <- err
+				return
+			}
+			if i != next[p] {
+				errc <- fmt.Errorf("producer %d: item %d after %d", p, i, next[p]-1)
+				return
+			}
+			next[p]++
+		}
+	}()
+	procs := []*mp.Process{
+		start(t, queueProducer, qProducer{Q: q, ID: 0, N: -1}),
+		start(t, queueProducer, qProducer{Q: q, ID: 1, N: -1}),
+	}
+	for k := 0; k < kills; k++ {
+		time.Sleep(time.Duration(5+rand.IntN(30)) * time.Millisecond)
+		i := rand.IntN(len(procs))
+		victim := procs[i]
+		procs[i] = start(t, queueProducer, qProducer{Q: q, ID: 2 + k, N: -1})
+		victim.Kill()
+		victim.Join()
+	}
+	for _, p := range procs {
+		p.Kill()
+		p.Join()
+	}
+	// The queue still works after all that: a last item goes through.
+	if err := q.Put(mp.QueueTestMessage(1000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	q.Close()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if next[1000] != 1 {
+		t.Fatal("the item put after the kills was not received")
+	}
+	total := 0
+	for p, n := range next {
+		total += n
+		if n == 0 && p < 2+kills {
+			t.Logf("producer %d was killed before its first item", p)
+		}
+	}
+	t.Logf("%d kills, %d items received in order", kills, total)
+}
+
+type handleBox struct {
+	L *mp.Lock
+	V *mp.Value[int64]
+	Q *mp.Queue[string]
+}
+
+var queueHandles = mp.NewFunc("mp_test.queueHandles", func(ctx context.Context, q *mp.Queue[handleBox]) error {
+	h, err := q.Get()
+	if err != nil {
+		return err
+	}
+	if !h.L.TryLock() {
+		return errors.New("the received Lock is already held")
+	}
+	h.V.Store(42)
+	return h.Q.Put("hello from the worker")
+})
+
+// TestQueueSendsHandles: a Lock, a Value and a Queue sent through a Queue
+// work in the receiving process, on the sender's objects.
+func TestQueueSendsHandles(t *testing.T) {
+	q, err := mp.NewQueue[handleBox]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := mp.NewLock()
+	v, _ := mp.NewValue[int64](0)
+	inner, err := mp.NewQueue[string]()
+	if err != nil || l == nil || v == nil {
+		t.Fatal("make handles:", err)
+	}
+	if err := q.Put(handleBox{L: l, V: v, Q: inner}); err != nil {
+		t.Fatal(err)
+	}
+	if err := start(t, queueHandles, q).Join(); err != nil {
+		t.Fatal(err)
+	}
+	if l.TryLock() {
+		t.Fatal("the worker's TryLock did not take this process's Lock")
+	}
+	if s, err := inner.Get(); err != nil || s != "hello from the worker" || v.Load() != 42 {
+		t.Fatalf("inner queue %q, %v; value %d", s, err, v.Load())
+	}
+}
+
+func queueFixture(t *testing.T, items int, opts ...mp.QueueOption) (*mp.Queue[[]byte], *mp.IntArray[int32], *mp.Int[int64]) {
+	t.Helper()
+	q, err := mp.NewQueue[[]byte](opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, err := mp.NewIntArray[int32](items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := mp.NewInt[int64](0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q, seen, bad
+}
+
+func start[A any](t testing.TB, f *mp.Func[A], arg A) *mp.Process {
+	t.Helper()
+	p, err := f.Start(context.Background(), arg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func joinAll(t testing.TB, ps []*mp.Process) {
+	t.Helper()
+	for _, p := range ps {
+		if err := p.Join(); err != nil {
+			t.Fatalf("worker %d: %v", p.Pid(), err)
+		}
+	}
+}
