@@ -9,11 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mprace/mprace/runtime/internal/worker/workertest"
 	"github.com/mprace/mprace/runtime/mp"
 )
 
-// job mixes a handle with plain values, as a worker argument.
-type job struct {
+// procPlain is a plain struct argument.
+type procPlain struct {
+	Name string
+	X, Y float64
+}
+
+// sumJob mixes a handle with plain values, as a worker argument.
+type sumJob struct {
 	Total  *mp.Int[int64]
 	Values []int64
 	Scale  int64
@@ -21,7 +28,7 @@ type job struct {
 }
 
 var (
-	sumFunc = mp.NewFunc("mp_test.sum", func(ctx context.Context, j job) error {
+	sumFunc = mp.NewFunc("mp_test.sum", func(ctx context.Context, j sumJob) error {
 		if j.Label != "batch" {
 			return fmt.Errorf("label %q, want %q", j.Label, "batch")
 		}
@@ -32,7 +39,7 @@ var (
 		j.Total.Add(s)
 		return nil
 	})
-	plainFunc = mp.NewFunc("mp_test.plain", func(ctx context.Context, p point) error {
+	plainFunc = mp.NewFunc("mp_test.plain", func(ctx context.Context, p procPlain) error {
 		return fmt.Errorf("got %+v", p)
 	})
 	closedFunc = mp.NewFunc("mp_test.closed", func(ctx context.Context, n int) error {
@@ -49,7 +56,59 @@ var (
 		select {} // deaf to its context: only SIGKILL ends it
 	})
 	funcFunc = mp.NewFunc("mp_test.func", func(ctx context.Context, f func()) error { return nil })
+	// parentFunc starts a worker of its own, publishes its pid and waits to
+	// be killed.
+	parentFunc = mp.NewFunc("mp_test.parent", func(ctx context.Context, pid *mp.Int[int64]) error {
+		p, err := sleepFunc.Start(ctx, struct{}{})
+		if err != nil {
+			return err
+		}
+		pid.Store(int64(p.Pid()))
+		return p.Join()
+	})
 )
+
+// A worker's worker dies within a second of its parent's SIGKILL. (The
+// worker package's tests check each of the guards that see to it.)
+func TestWorkerDiesWithParent(t *testing.T) {
+	workertest.Adopt(t)
+	gpid, err := mp.NewInt[int64](0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parentFunc.Start(context.Background(), gpid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Kill()
+	for deadline := time.Now().Add(5 * time.Second); gpid.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the parent published no pid in 5s (Join: %v)", p.Join())
+		}
+	}
+	p.Kill()
+	killed := time.Now()
+	if err := p.Join(); err == nil {
+		t.Fatal("the killed parent reports success")
+	}
+	end, err := workertest.AwaitEnd(int(gpid.Load()), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("grandchild gone %v after its parent: %v", time.Since(killed).Round(time.Millisecond), end)
+}
+
+var lateFuncs int
+
+// A Func made after Main ran exists in this process but not in its workers.
+func TestFuncNotAtPackageLevel(t *testing.T) {
+	lateFuncs++
+	late := mp.NewFunc(fmt.Sprintf("mp_test.late%d", lateFuncs), func(context.Context, int) error { return nil })
+	_, err := late.Start(context.Background(), 1)
+	if !errors.Is(err, mp.ErrNotRegistered) || !strings.Contains(err.Error(), "register entries at package level") {
+		t.Fatalf("Start = %v, want ErrNotRegistered", err)
+	}
+}
 
 func TestWorkersAddToSharedInt(t *testing.T) {
 	total, err := mp.NewInt[int64](0)
@@ -59,7 +118,7 @@ func TestWorkersAddToSharedInt(t *testing.T) {
 	batches := [][]int64{{1, 2, 3}, {10, 20}, {100}, nil}
 	procs := make([]*mp.Process, len(batches))
 	for i, b := range batches {
-		procs[i], err = sumFunc.Start(context.Background(), job{Total: total, Values: b, Scale: 2, Label: "batch"})
+		procs[i], err = sumFunc.Start(context.Background(), sumJob{Total: total, Values: b, Scale: 2, Label: "batch"})
 		if err != nil {
 			t.Fatalf("Start: %v", err)
 		}
@@ -78,12 +137,12 @@ func TestWorkersAddToSharedInt(t *testing.T) {
 }
 
 func TestPlainArgument(t *testing.T) {
-	p, err := plainFunc.Start(context.Background(), point{X: 1.5, Y: -2})
+	p, err := plainFunc.Start(context.Background(), procPlain{Name: "p", X: 1.5, Y: -2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = p.Join()
-	want := fmt.Sprintf("mp: worker %q (pid %d): got {X:1.5 Y:-2}", "mp_test.plain", p.Pid())
+	want := fmt.Sprintf("mp: worker %q (pid %d): got {Name:p X:1.5 Y:-2}", "mp_test.plain", p.Pid())
 	var we *mp.WorkerError
 	if !errors.As(err, &we) || err.Error() != want {
 		t.Fatalf("Join = %v, want *WorkerError %q", err, want)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mprace/mprace/runtime/internal/worker/workertest"
 	"golang.org/x/sys/unix"
 )
 
@@ -131,6 +132,13 @@ func TestStartWithEndedContext(t *testing.T) {
 	}
 }
 
+func TestStartWithNilContext(t *testing.T) {
+	var ctx context.Context
+	if _, err := Start(ctx, "ok", nil, nil); err == nil || !strings.Contains(err.Error(), "nil context") {
+		t.Fatalf("Start = %v, want an error about the nil context", err)
+	}
+}
+
 // The worker's output reaches its parent's stdout and stderr unchanged. The
 // parent here is itself a worker, so that the test can capture its output.
 func TestOutputPassesThrough(t *testing.T) {
@@ -167,14 +175,9 @@ func TestNoDescriptorLeak(t *testing.T) {
 
 // A worker dies within a second of its parent, however the parent dies and
 // whichever thread started it. The parent here is a worker the test kills
-// with SIGKILL; the test process becomes the grandchild's subreaper so that
-// it can reap it and tell how it ended.
+// with SIGKILL; the test adopts the orphan to tell how it ended.
 func TestParentDeath(t *testing.T) {
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		t.Fatalf("become subreaper: %v", err)
-	}
-	t.Cleanup(func() { unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) })
-
+	workertest.Adopt(t)
 	for _, mode := range []string{"default", "lifeline", "locked"} {
 		t.Run(mode, func(t *testing.T) {
 			r, w := pipe(t)
@@ -201,28 +204,18 @@ func TestParentDeath(t *testing.T) {
 			if err := p.Wait(); !errors.As(err, &ee) || ee.Signal != unix.SIGKILL {
 				t.Fatalf("parent: Wait = %v, want killed", err)
 			}
-			ws, err := reapWithin(gpid, time.Second)
-			if errors.Is(err, unix.ECHILD) && mode != "lifeline" {
-				// PR_SET_PDEATHSIG fires as the spawner thread exits, and
-				// a thread of the dying parent still in waitid may reap the
-				// grandchild before it dies itself. Gone is gone.
-				if _, serr := os.Stat("/proc/" + strconv.Itoa(gpid)); !errors.Is(serr, os.ErrNotExist) {
-					t.Fatalf("grandchild %d is not our child yet still exists", gpid)
-				}
-				t.Logf("grandchild gone %v after its parent's SIGKILL, reaped by that parent", time.Since(killed).Round(time.Millisecond))
-				return
-			}
+			end, err := workertest.AwaitEnd(gpid, time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("grandchild gone %v after its parent's SIGKILL: %v", time.Since(killed).Round(time.Millisecond), describe(ws))
-			orphaned := ws.Exited() && ws.ExitStatus() == exitOrphaned
-			pdeath := ws.Signaled() && ws.Signal() == unix.SIGKILL
-			// The lifeline (EOF at the parent's exit) and PR_SET_PDEATHSIG
-			// race when both are on; with the signal off only the lifeline
-			// can have ended it.
+			t.Logf("grandchild gone %v after its parent's SIGKILL: %v", time.Since(killed).Round(time.Millisecond), end)
+			// The lifeline (EOF as the parent's descriptors close) and
+			// PR_SET_PDEATHSIG race when both are on; with the signal off
+			// only the lifeline can have ended it.
+			orphaned := end.Reaped && end.Status.Exited() && end.Status.ExitStatus() == exitOrphaned
+			pdeath := !end.Reaped || end.Status.Signaled() && end.Status.Signal() == unix.SIGKILL
 			if !orphaned && !(pdeath && mode != "lifeline") {
-				t.Fatalf("grandchild ended by %s", describe(ws))
+				t.Fatalf("grandchild ended by %v", end)
 			}
 		})
 	}
@@ -236,32 +229,4 @@ func running(pid int) bool {
 	}
 	_, rest, _ := strings.Cut(string(b), ") ")
 	return rest != "" && rest[0] != 'Z'
-}
-
-// reapWithin waits for pid, a child of this process, to end.
-func reapWithin(pid int, limit time.Duration) (unix.WaitStatus, error) {
-	deadline := time.Now().Add(limit)
-	for {
-		var ws unix.WaitStatus
-		got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
-		if err != nil {
-			return 0, fmt.Errorf("wait for grandchild %d: %w", pid, err)
-		}
-		if got == pid {
-			return ws, nil
-		}
-		if time.Now().After(deadline) {
-			unix.Kill(pid, unix.SIGKILL)
-			unix.Wait4(pid, &ws, 0, nil)
-			return 0, fmt.Errorf("grandchild %d still running %v after its parent died", pid, limit)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func describe(ws unix.WaitStatus) string {
-	if ws.Signaled() {
-		return "signal " + ws.Signal().String()
-	}
-	return "exit status " + strconv.Itoa(ws.ExitStatus())
 }

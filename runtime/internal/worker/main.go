@@ -19,7 +19,8 @@ import (
 // code before it would run in every worker too.
 //
 // In a worker it never returns: it calls setup (if not nil) with the files
-// the parent passed to Start, runs the entry with a context that SIGTERM
+// the parent passed to Start, which are setup's to keep (a file it drops is
+// closed when collected), runs the entry with a context that SIGTERM
 // cancels, reports the outcome to the parent and exits, with status 0 when
 // the entry returned nil.
 func Main(setup func(files []*os.File) error) {

@@ -69,6 +69,9 @@ func Start(ctx context.Context, name string, arg []byte, files []*os.File, opts 
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if ctx == nil {
+		return nil, fmt.Errorf("mp: start worker %q: nil context", name)
+	}
 	if _, ok := os.LookupEnv(envKey); ok {
 		// This process was started as a worker yet runs ordinary code:
 		// Main never took over. Refusing here stops a program without Main
@@ -132,8 +135,12 @@ func launch(name string, files []*os.File, cfg config) (*Process, error) {
 		return nil, fmt.Errorf("mp: start worker %q: pipes: %w", name, err)
 	}
 
-	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
-	cmd.Args[0] = os.Args[0]
+	// The same argv, so that the worker parses its flags as this process
+	// did (a test binary's -test.* flags among them).
+	cmd := exec.Command("/proc/self/exe")
+	if len(os.Args) > 0 {
+		cmd.Args = append([]string(nil), os.Args...)
+	}
 	cmd.Env = workerEnv(cfg.env)
 	cmd.Stdout, cmd.Stderr = cfg.stdout, cfg.stderr
 	cmd.ExtraFiles = append([]*os.File{reqR, repW, lifeR, crashW}, files...)
