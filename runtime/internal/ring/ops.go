@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync/atomic"
 
 	"github.com/mprace/mprace/runtime/internal/futex"
@@ -150,7 +151,7 @@ func (r *Ring) tryGet(ctx context.Context, dst []byte) (out []byte, done bool, e
 		return dst, false, fmt.Errorf("%w: %d-byte record at position %d with %d bytes published", ErrCorrupt, rec, at, avail)
 	}
 	a, b := r.at(body, n)
-	dst = append(append(dst, a...), b...)
+	dst = append(append(slices.Grow(dst, int(n)), a...), b...)
 	atomic.StoreUint64(&r.h.head, pack(at+uint32(rec), count(hd)+1))
 	if atomic.LoadUint32(&r.h.prodWaiting) != 0 {
 		atomic.AddUint32(&r.h.notFull, 1)
