@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -17,6 +18,17 @@ import (
 )
 
 func init() {
+	Register("leave", func(ctx context.Context, arg []byte) error {
+		cmd := exec.Command("sleep", "10")
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(inherited[0], cmd.Process.Pid); err != nil {
+			return err
+		}
+		os.Exit(5) // without a result: the parent must see the pipes' EOF
+		return nil
+	})
 	Register("say", func(ctx context.Context, arg []byte) error {
 		fmt.Printf("stdout of %s\n", arg)
 		fmt.Fprintf(os.Stderr, "stderr of %s\n", arg)
@@ -122,6 +134,31 @@ func TestCancelWithGrace(t *testing.T) {
 			t.Fatalf("killed after %v, want after the 200ms grace", d)
 		}
 	})
+}
+
+// A program the worker executes and leaves running inherits none of the
+// worker's pipes, so the parent learns of the worker's end at once, even
+// when the worker reported nothing.
+func TestProgramLeftRunning(t *testing.T) {
+	workertest.Adopt(t)
+	r, w := pipe(t)
+	p := mustStart(t, "leave", nil, []*os.File{w})
+	w.Close()
+	begin := time.Now()
+	err := p.Wait()
+	took := time.Since(begin)
+	line, _ := bufio.NewReader(r).ReadString('\n')
+	if pid, perr := strconv.Atoi(strings.TrimSpace(line)); perr == nil {
+		unix.Kill(pid, unix.SIGKILL)
+		workertest.AwaitEnd(pid, time.Second)
+	}
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Code != 5 {
+		t.Fatalf("Wait = %v, want *ExitError with status 5", err)
+	}
+	if took > ioDrain/2 {
+		t.Fatalf("Wait took %v: the program held the worker's pipes", took)
+	}
 }
 
 func TestStartWithEndedContext(t *testing.T) {
