@@ -313,3 +313,17 @@ func pipe(t *testing.T) (r, w *os.File) {
 	t.Cleanup(func() { r.Close(); w.Close() })
 	return r, w
 }
+
+// BenchmarkStartWait measures a worker's whole life: fork and exec of this
+// binary, handshake, a trivial entry, reap.
+func BenchmarkStartWait(b *testing.B) {
+	for b.Loop() {
+		p, err := Start(context.Background(), "ok", []byte("ping"), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
