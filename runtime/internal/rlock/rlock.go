@@ -10,11 +10,15 @@
 //     held. Acquiring is a compare-and-swap 0 -> id; releasing swaps in 0.
 //     Any process may release (as with sync.Mutex, the lock is not tied to
 //     the goroutine or process that took it).
-//   - waiters holds the number of sleeping waiters, shifted left by one, and
-//     the woken bit: set by a releaser that wakes one sleeper, cleared by
-//     sleepers when they run again. While it is set releasers do not wake
-//     anyone else, so a lock that is handed back and forth quickly does not
-//     pay a futex syscall on every release.
+//   - waiters is the word sleepers wait on. Bit 0 is the woken bit: set by a
+//     releaser that wakes one sleeper, cleared by sleepers when they run
+//     again; while it is set releasers wake no one else, so a lock handed
+//     back and forth quickly does not pay a futex syscall per release. Bits
+//     1-19 count sleepers. Bits 20-31 are a sequence number that each waking
+//     release advances. Sleepers wait on this word rather than on owner
+//     because owner is not unique per acquisition: a process that releases
+//     and retakes the lock writes back the same id, and a sleeper that read
+//     the id before the release would sleep through the wake-up.
 //   - A sleeper never sleeps longer than pollInterval. Each time it wakes
 //     with the lock still held it asks Owners whether the holder is alive;
 //     if not, it takes the lock over with a compare-and-swap from the dead
@@ -55,7 +59,9 @@ type Owners interface {
 const (
 	unlocked  = 0
 	wokenBit  = 1
-	oneWaiter = 2
+	oneWaiter = 1 << 1
+	countMask = 1<<20 - oneWaiter
+	seqOne    = 1 << 20
 
 	// spinLoads is how many times a contender re-reads the word before it
 	// yields: a critical section of a few loads and stores ends sooner than
@@ -102,7 +108,7 @@ func (s *State) Unlock() {
 	if old == unlocked {
 		panic("mp: unlock of unlocked lock")
 	}
-	if w := atomic.LoadUint32(&s.waiters); w >= oneWaiter && w&wokenBit == 0 {
+	if w := atomic.LoadUint32(&s.waiters); w&countMask != 0 && w&wokenBit == 0 {
 		s.wakeOne()
 	}
 }
@@ -113,11 +119,11 @@ func (s *State) Holder() uint32 { return atomic.LoadUint32(&s.owner) }
 func (s *State) wakeOne() {
 	for {
 		w := atomic.LoadUint32(&s.waiters)
-		if w < oneWaiter || w&wokenBit != 0 {
+		if w&countMask == 0 || w&wokenBit != 0 {
 			return
 		}
-		if atomic.CompareAndSwapUint32(&s.waiters, w, w|wokenBit) {
-			futex.Wake(&s.owner, 1)
+		if atomic.CompareAndSwapUint32(&s.waiters, w, (w|wokenBit)+seqOne) {
+			futex.Wake(&s.waiters, 1)
 			return
 		}
 	}
@@ -144,13 +150,26 @@ func (s *State) sleep(ctx context.Context, id uint32, o Owners) error {
 	if ctx.Done() != nil {
 		// A cancelled context wakes every sleeper on the word; the others
 		// find the lock still held and sleep again.
-		stop := context.AfterFunc(ctx, func() { futex.Wake(&s.owner, 1<<30) })
+		stop := context.AfterFunc(ctx, func() {
+			atomic.AddUint32(&s.waiters, seqOne)
+			futex.Wake(&s.waiters, 1<<30)
+		})
 		defer stop()
 	}
 	// The holder is presumed alive for one interval: asking /proc on every
 	// contended acquisition would cost more than most critical sections.
 	lastCheck := time.Now()
 	for {
+		// A running sleeper is what the woken bit promises releasers; one
+		// about to sleep again must clear it first, or the next release
+		// would wake no one, believing a woken sleeper is on its way.
+		w := atomic.LoadUint32(&s.waiters)
+		if w&wokenBit != 0 {
+			if !atomic.CompareAndSwapUint32(&s.waiters, w, w&^wokenBit) {
+				continue
+			}
+			w &^= wokenBit
+		}
 		v := atomic.LoadUint32(&s.owner)
 		if v == unlocked {
 			if atomic.CompareAndSwapUint32(&s.owner, unlocked, id) {
@@ -164,7 +183,6 @@ func (s *State) sleep(ctx context.Context, id uint32, o Owners) error {
 			// This sleeper may have been the one woken for a release that
 			// happened meanwhile: pass the wake on rather than strand the
 			// others until their next poll.
-			atomic.AndUint32(&s.waiters, ^uint32(wokenBit))
 			if atomic.LoadUint32(&s.owner) == unlocked {
 				s.wakeOne()
 			}
@@ -174,14 +192,18 @@ func (s *State) sleep(ctx context.Context, id uint32, o Owners) error {
 			lastCheck = now
 			if !o.Alive(v) && atomic.CompareAndSwapUint32(&s.owner, v, id) {
 				leave()
-				atomic.AndUint32(&s.waiters, ^uint32(wokenBit))
 				return ErrOwnerDead
 			}
 		}
-		futex.Wait(&s.owner, v, pollInterval)
-		// Whether woken, timed out or interrupted: the woken bit's job is
-		// done once any sleeper runs again, and a bit left set by a process
-		// that died after being woken must not silence releasers forever.
-		atomic.AndUint32(&s.waiters, ^uint32(wokenBit))
+		slept := time.Now()
+		futex.Wait(&s.waiters, w, pollInterval)
+		if time.Since(slept) >= pollInterval && atomic.LoadUint32(&s.owner) == unlocked {
+			stranded.Add(1)
+		}
 	}
 }
+
+// stranded counts sleepers that slept a whole poll interval while the lock
+// was free: wake-ups lost by the protocol (or by a killed process). Tests
+// hold it at zero.
+var stranded atomic.Uint64

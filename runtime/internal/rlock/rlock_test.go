@@ -38,7 +38,7 @@ func TestMutualExclusion(t *testing.T) {
 	if counter != goroutines*rounds {
 		t.Fatalf("counter = %d, want %d", counter, goroutines*rounds)
 	}
-	if s.owner != unlocked || s.waiters&^wokenBit != 0 {
+	if s.owner != unlocked || s.waiters&countMask != 0 {
 		t.Fatalf("lock left as owner=%d waiters=%d", s.owner, s.waiters)
 	}
 }
@@ -95,7 +95,7 @@ func TestLiveOwnerIsNotTakenOver(t *testing.T) {
 	if s.Holder() != 7 {
 		t.Fatalf("Holder = %d, want the live owner 7", s.Holder())
 	}
-	if w := atomic.LoadUint32(&s.waiters); w>>1 != 0 {
+	if w := atomic.LoadUint32(&s.waiters); w&countMask != 0 {
 		t.Fatalf("a cancelled waiter is still counted: waiters=%d", w)
 	}
 }
@@ -159,5 +159,33 @@ func BenchmarkUncontended(b *testing.B) {
 	for b.Loop() {
 		s.Lock(1, o)
 		s.Unlock()
+	}
+}
+
+// Releases racing with sleepers must always wake one: a lost wake-up shows
+// up as a sleeper that sleeps out its whole poll interval on a free lock.
+func TestNoLostWakeups(t *testing.T) {
+	var s State
+	o := &owners{}
+	before := stranded.Load()
+	const goroutines, rounds = 6, 3000
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func(id uint32) {
+			defer wg.Done()
+			for i := range rounds {
+				s.Lock(id, o)
+				if i%64 == 0 {
+					// Hold it long enough for others to go to sleep.
+					time.Sleep(50 * time.Microsecond)
+				}
+				s.Unlock()
+			}
+		}(uint32(g + 1))
+	}
+	wg.Wait()
+	if n := stranded.Load() - before; n != 0 {
+		t.Fatalf("%d sleepers slept a whole poll interval on a free lock", n)
 	}
 }
