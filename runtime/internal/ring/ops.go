@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/mprace/mprace/runtime/internal/futex"
 	"github.com/mprace/mprace/runtime/internal/rlock"
 )
 
@@ -32,7 +31,7 @@ func (r *Ring) Put(ctx context.Context, p []byte) error {
 		if ctx == nil {
 			return ErrFull
 		}
-		if err := w.wait(ctx, &r.h.notFull, &r.h.prodWaiting, func() bool { return r.hasSpace(len(p)) }); err != nil {
+		if err := w.wait(ctx, r, &r.h.notFull, func() bool { return r.hasSpace(len(p)) }); err != nil {
 			return err
 		}
 	}
@@ -72,10 +71,7 @@ func (r *Ring) tryPut(ctx context.Context, p []byte) (done bool, err error) {
 	copy(b, p[copy(a, p):])
 	// Publication: the record becomes visible, whole, with this one store.
 	atomic.StoreUint64(&r.h.tail, pack(at+uint32(rec), count(tl)+1))
-	if atomic.LoadUint32(&r.h.consWaiting) != 0 {
-		atomic.AddUint32(&r.h.notEmpty, 1)
-		futex.Wake(&r.h.notEmpty, 1)
-	}
+	r.wake(&r.h.notEmpty)
 	return true, nil
 }
 
@@ -106,7 +102,7 @@ func (r *Ring) Get(ctx context.Context, dst []byte) ([]byte, error) {
 		if ctx == nil {
 			return dst, ErrEmpty
 		}
-		if err := w.wait(ctx, &r.h.notEmpty, &r.h.consWaiting, r.hasRecord); err != nil {
+		if err := w.wait(ctx, r, &r.h.notEmpty, r.hasRecord); err != nil {
 			return dst, err
 		}
 	}
@@ -153,10 +149,7 @@ func (r *Ring) tryGet(ctx context.Context, dst []byte) (out []byte, done bool, e
 	a, b := r.at(body, n)
 	dst = append(append(slices.Grow(dst, int(n)), a...), b...)
 	atomic.StoreUint64(&r.h.head, pack(at+uint32(rec), count(hd)+1))
-	if atomic.LoadUint32(&r.h.prodWaiting) != 0 {
-		atomic.AddUint32(&r.h.notFull, 1)
-		futex.Wake(&r.h.notFull, 1)
-	}
+	r.wake(&r.h.notFull)
 	return dst, true, nil
 }
 
@@ -173,10 +166,8 @@ func (r *Ring) Close() {
 	_ = r.h.prodLock.Lock(r.self, r.owners)
 	atomic.StoreUint32(&r.h.closed, 1)
 	r.h.prodLock.Unlock()
-	for _, word := range []*uint32{&r.h.notEmpty, &r.h.notFull} {
-		atomic.AddUint32(word, 1)
-		futex.Wake(word, math.MaxInt32)
-	}
+	r.h.notEmpty.wakeAll()
+	r.h.notFull.wakeAll()
 }
 
 // lock takes one side's lock, waiting without end when ctx is nil. A dead

@@ -24,14 +24,18 @@
 // otherwise. Positions are masked into the data area, so no value read from
 // shared memory can make an access leave it.
 //
-// Waiting. A consumer that finds the ring empty spins briefly, then registers
-// in consWaiting and sleeps on the notEmpty futex word; a producer that
-// publishes a record wakes one sleeper only if consWaiting is nonzero, so the
-// common case pays no system call. Producers waiting for space mirror this
-// with prodWaiting and notFull. Registration and publication are sequentially
-// consistent atomics (a Dekker pair), so a wake-up is never missed by a live
-// process; sleeps are still bounded by pollInterval, which covers a wake-up
-// lost to a process killed between two of these steps.
+// Waiting. A consumer that finds the ring empty spins briefly, then counts
+// itself in notEmpty.waiting and sleeps on the notEmpty.word futex; a
+// producer that publishes a record wakes one sleeper only if the count is
+// nonzero, so the common case pays no system call. Producers waiting for
+// space mirror this on notFull. Registration and publication are
+// sequentially consistent atomics (a Dekker pair), so a wake-up is never
+// missed by a live process; sleeps are still bounded by pollInterval, which
+// covers a wake-up lost to a process killed between two of these steps. A
+// sleeper also records its owner id in its side's table while it sleeps, so
+// that the count a killed sleeper leaves behind is taken back by the next
+// sleeper that finds its process dead (see wait.go): otherwise every later
+// publish would pay a futex system call for a sleeper that is gone.
 package ring
 
 import (
@@ -96,13 +100,8 @@ type header struct {
 	tailSeen uint64 // the consumers' last look at tail
 	_        [64 - 24]byte
 
-	notEmpty    uint32 // futex word, bumped when a sleeping consumer is due a record
-	consWaiting uint32
-	_           [64 - 8]byte
-
-	notFull     uint32 // futex word, bumped when a sleeping producer is due space
-	prodWaiting uint32
-	_           [64 - 8]byte
+	notEmpty sleepSide // consumers waiting for a record
+	notFull  sleepSide // producers waiting for space
 }
 
 // HeaderSize is how many bytes precede the data area.
@@ -111,8 +110,8 @@ const HeaderSize = int(unsafe.Sizeof(header{}))
 // Layout checks: 64-bit atomics need 8-byte alignment and the lines must not
 // drift.
 var (
-	_ [HeaderSize - 5*64]byte
-	_ [5*64 - HeaderSize]byte
+	_ [HeaderSize - (3+2*5)*64]byte
+	_ [(3+2*5)*64 - HeaderSize]byte
 	_ [1 - unsafe.Offsetof(header{}.tail)%8]byte
 	_ [1 - unsafe.Offsetof(header{}.head)%8]byte
 )
@@ -183,6 +182,8 @@ type Ring struct {
 	cfg    Config
 	self   uint32
 	owners rlock.Owners
+	// lastHeal is when this process last looked for dead sleepers.
+	lastHeal atomic.Int64
 }
 
 // Attach validates the ring at mem (n bytes) and returns a view of it for the

@@ -321,3 +321,61 @@ func TestManyGoroutines(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadSleeperHealed: a consumer killed while asleep leaves its count in
+// notEmpty.waiting; the next publish that wakes nobody gives it back, so
+// later publishes stop paying for a wake-up system call.
+func TestDeadSleeperHealed(t *testing.T) {
+	r := newRing(t, Config{ByteCap: 256, ItemCap: 10})
+	r.owners = owners{dead: map[uint32]bool{77: true}}
+	r.h.notEmpty.waiting = 2
+	r.h.notEmpty.sleepers[3] = 77 // dead
+	r.h.notEmpty.sleepers[5] = 78 // alive, somewhere
+	if err := r.Put(nil, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if n := atomic.LoadUint32(&r.h.notEmpty.waiting); n != 1 {
+		t.Fatalf("waiting = %d after healing, want 1 (the live sleeper's)", n)
+	}
+	if r.h.notEmpty.sleepers[3] != 0 || r.h.notEmpty.sleepers[5] != 78 {
+		t.Fatalf("sleepers = %v: want the dead entry cleared and the live one kept", r.h.notEmpty.sleepers[:8])
+	}
+}
+
+// TestSleepersLeaveNoTrace: after many sleeps and wake-ups across
+// goroutines, no count and no table entry is left behind.
+func TestSleepersLeaveNoTrace(t *testing.T) {
+	r := newRing(t, Config{ByteCap: 64, ItemCap: 2})
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				if _, err := r.Get(context.Background(), nil); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 800; i++ {
+		if err := r.Put(context.Background(), []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if i%50 == 0 {
+			time.Sleep(time.Millisecond) // let the consumers fall asleep
+		}
+	}
+	wg.Wait()
+	for _, s := range []*sleepSide{&r.h.notEmpty, &r.h.notFull} {
+		if s.waiting != 0 {
+			t.Fatalf("waiting = %d with nobody waiting", s.waiting)
+		}
+		for i, id := range s.sleepers {
+			if id != 0 {
+				t.Fatalf("sleeper entry %d still holds %d", i, id)
+			}
+		}
+	}
+}

@@ -20,9 +20,65 @@ const (
 	// runnable processes.
 	yields = 8
 	// pollInterval bounds every sleep: it is the backstop for a wake-up
-	// lost to a process killed between publishing and waking.
+	// lost to a process killed between publishing and waking. It also
+	// spaces out the search for dead sleepers.
 	pollInterval = 100 * time.Millisecond
 )
+
+// sleepSide is where one side's waiters sleep: the futex word, the count
+// that publishers read, and the table of who is asleep.
+type sleepSide struct {
+	word    uint32 // futex word, bumped to wake
+	waiting uint32 // sleepers counted in; nonzero makes publishers wake
+	_       [64 - 8]byte
+	// sleepers holds the owner id of each sleeper that found a free entry.
+	// An entry stands for one count in waiting, taken in before the entry is
+	// claimed and given back after it is cleared, so clearing a dead
+	// process's entry may give its count back.
+	sleepers [64]uint32
+}
+
+// wake wakes one sleeper of s if any is counted in.
+func (r *Ring) wake(s *sleepSide) {
+	if atomic.LoadUint32(&s.waiting) == 0 {
+		return
+	}
+	atomic.AddUint32(&s.word, 1)
+	if futex.Wake(&s.word, 1) == 0 {
+		// Nobody was asleep: the count may be a dead sleeper's.
+		r.heal(s)
+	}
+}
+
+func (s *sleepSide) wakeAll() {
+	atomic.AddUint32(&s.word, 1)
+	futex.Wake(&s.word, math.MaxInt32)
+}
+
+// heal gives back the counts of sleepers whose process is dead. It asks
+// about liveness (which reads /proc) at most once a pollInterval per
+// process.
+func (r *Ring) heal(s *sleepSide) {
+	now := time.Now().UnixNano()
+	last := r.lastHeal.Load()
+	if now-last < int64(pollInterval) || !r.lastHeal.CompareAndSwap(last, now) {
+		return
+	}
+	for i := range s.sleepers {
+		id := atomic.LoadUint32(&s.sleepers[i])
+		if id == 0 || id == r.self || r.owners.Alive(id) {
+			continue
+		}
+		if atomic.CompareAndSwapUint32(&s.sleepers[i], id, 0) {
+			for {
+				n := atomic.LoadUint32(&s.waiting)
+				if n == 0 || atomic.CompareAndSwapUint32(&s.waiting, n, n-1) {
+					break
+				}
+			}
+		}
+	}
+}
 
 // waiter is one blocking call's state across its waits.
 type waiter struct {
@@ -30,8 +86,8 @@ type waiter struct {
 }
 
 // wait returns when ready might hold, after spinning, yielding and then
-// sleeping on word with waiting counting this sleeper, or with ctx's error.
-func (w *waiter) wait(ctx context.Context, word, waiting *uint32, ready func() bool) error {
+// sleeping on s, or with ctx's error.
+func (w *waiter) wait(ctx context.Context, r *Ring, s *sleepSide, ready func() bool) error {
 	for i := 0; i < spinChecks+yields; i++ {
 		if ready() {
 			return nil
@@ -45,24 +101,33 @@ func (w *waiter) wait(ctx context.Context, word, waiting *uint32, ready func() b
 	if w.stop == nil && ctx.Done() != nil {
 		// Changing the word makes a sleep that starts after cancellation
 		// return at once, not at the next poll.
-		w.stop = context.AfterFunc(ctx, func() {
-			atomic.AddUint32(word, 1)
-			futex.Wake(word, math.MaxInt32)
-		})
+		w.stop = context.AfterFunc(ctx, s.wakeAll)
 	}
-	atomic.AddUint32(waiting, 1)
-	seq := atomic.LoadUint32(word)
+	r.heal(s)
+	atomic.AddUint32(&s.waiting, 1)
+	entry := -1
+	for i := range s.sleepers {
+		if atomic.LoadUint32(&s.sleepers[i]) == 0 && atomic.CompareAndSwapUint32(&s.sleepers[i], 0, r.self) {
+			entry = i
+			break
+		}
+	}
+	seq := atomic.LoadUint32(&s.word)
 	if !ready() && ctx.Err() == nil {
-		futex.Wait(word, seq, pollInterval)
+		futex.Wait(&s.word, seq, pollInterval)
 	}
-	atomic.AddUint32(waiting, ^uint32(0))
+	// The entry goes first: while it stands, a healer may still give back
+	// the count on this process's behalf only if this process is dead.
+	if entry < 0 || atomic.CompareAndSwapUint32(&s.sleepers[entry], r.self, 0) {
+		atomic.AddUint32(&s.waiting, ^uint32(0))
+	}
 	if err := ctx.Err(); err != nil {
 		// This sleeper may have taken the one wake-up meant for a record or
 		// a free slot: pass it on rather than strand another sleeper until
 		// its next poll.
-		if ready() && atomic.LoadUint32(waiting) != 0 {
-			atomic.AddUint32(word, 1)
-			futex.Wake(word, 1)
+		if ready() && atomic.LoadUint32(&s.waiting) != 0 {
+			atomic.AddUint32(&s.word, 1)
+			futex.Wake(&s.word, 1)
 		}
 		return err
 	}
