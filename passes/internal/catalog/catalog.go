@@ -124,6 +124,22 @@ var Types = map[string]*Type{
 		"Put": m(Update), "PutContext": m(Update), "TryPut": m(Update),
 		"Get": m(Update), "GetContext": m(Update), "TryGet": m(Update),
 	})},
+	// Dict and List: Get and Set address one key or index, and Update is
+	// their read-modify-write. Delete overwrites its key. Append inserts
+	// past anything read and Pop reads and removes in one step under the
+	// container's lock, so both are atomic updates. Items is a snapshot.
+	MPPath + ".Dict": {Elements: true, Updater: true, Methods: merge(handleLock, neutral, map[string]Method{
+		"Get": elem(Read, 0), "Set": elemw(0, 1), "Delete": elem(Write, 0), "Update": elem(Update, 0),
+		"Items": m(ReadAll),
+	})},
+	MPPath + ".List": {Elements: true, Updater: true, Methods: merge(handleLock, neutral, map[string]Method{
+		"Get": elem(Read, 0), "Set": elemw(0, 1), "Update": elem(Update, 0),
+		"Append": m(Update), "Pop": m(Update), "Items": m(ReadAll),
+	})},
+	// A Manager only names and maps containers; it holds no cell itself.
+	MPPath + ".Manager": {Methods: merge(neutral, map[string]Method{
+		"Name": m(Neutral), "Names": m(Neutral), "Unlink": m(Neutral),
+	})},
 
 	"sync/atomic.Int32":   atomicInt(),
 	"sync/atomic.Int64":   atomicInt(),
