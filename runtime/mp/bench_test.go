@@ -1,9 +1,12 @@
 package mp_test
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mprace/mprace/runtime/mp"
 )
@@ -61,4 +64,51 @@ func BenchmarkWide64(b *testing.B) {
 			v.Store(x)
 		}
 	})
+}
+
+type benchArgs struct {
+	Counter *mp.Int[int64]
+	Lock    *mp.Lock
+	Gate    *mp.Lock
+	Ready   *mp.Int[int32]
+	N       int
+}
+
+var benchWorker = mp.NewFunc("mp_test.bench", func(ctx context.Context, a benchArgs) error {
+	a.Ready.Add(1)
+	a.Gate.Lock()
+	a.Gate.Unlock()
+	for range a.N {
+		a.Lock.Lock()
+		a.Counter.Store(a.Counter.Load() + 1)
+		a.Lock.Unlock()
+	}
+	return nil
+})
+
+// BenchmarkLockedIncrement measures Lock; v.Store(v.Load()+1); Unlock with
+// every process contending for one lock; ns/op is per increment, all
+// processes together. Process start-up is outside the timer.
+func BenchmarkLockedIncrement(b *testing.B) {
+	for _, procs := range []int{1, 2, 5} {
+		b.Run(fmt.Sprintf("procs=%d", procs), func(b *testing.B) {
+			c, _ := mp.NewInt[int64](0)
+			l, _ := mp.NewLock()
+			gate, _ := mp.NewLock()
+			ready, _ := mp.NewInt[int32](0)
+			n := (b.N + procs - 1) / procs
+			gate.Lock()
+			ps := startAll(b, benchWorker, procs, benchArgs{c, l, gate, ready, n})
+			for ready.Load() < int32(procs) {
+				time.Sleep(100 * time.Microsecond)
+			}
+			b.ResetTimer()
+			gate.Unlock()
+			joinAll(b, ps)
+			b.StopTimer()
+			if got := c.Load(); got != int64(n*procs) {
+				b.Fatalf("counter = %d, want %d", got, n*procs)
+			}
+		})
+	}
 }
