@@ -9,8 +9,10 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mprace/mprace/runtime/mp"
 )
@@ -272,5 +274,91 @@ func TestDictUpdateAcrossProcesses(t *testing.T) {
 	}
 	if total != procs*each || len(items) != keys {
 		t.Fatalf("%d keys totalling %d, want %d totalling %d", len(items), total, keys, procs*each)
+	}
+}
+
+type dictChurner struct {
+	D  *mp.Dict[int, string]
+	L  *mp.List[int]
+	ID int
+}
+
+var dictChurn = mp.NewFunc("mp_test.dictChurn", func(ctx context.Context, a dictChurner) error {
+	r := rand.New(rand.NewPCG(uint64(a.ID), 9))
+	for ctx.Err() == nil {
+		k := r.IntN(200)
+		var err error
+		switch r.IntN(5) {
+		case 0, 1:
+			err = a.D.Set(k, strconv.Itoa(k)+"-"+strconv.Itoa(r.IntN(1000)))
+		case 2:
+			_, err = a.D.Delete(k)
+		case 3:
+			err = a.L.Append(k)
+		case 4:
+			_, _, err = a.L.Pop()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+})
+
+// Workers killed with SIGKILL at random moments, some in the middle of an
+// operation with the container's lock held, leave a Dict and a List that
+// the survivors use without error and whose counts are right.
+func TestContainersSurviveKilledWriters(t *testing.T) {
+	d, err := mp.NewDict[int, string]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := mp.NewList[int]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(10, 11))
+	for round := range 8 {
+		var ps []*mp.Process
+		for id := range 3 {
+			p, err := dictChurn.Start(context.Background(), dictChurner{D: d, L: l, ID: round*3 + id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps = append(ps, p)
+		}
+		time.Sleep(time.Duration(20+r.IntN(80)) * time.Millisecond)
+		for _, p := range ps {
+			p.Kill()
+			time.Sleep(time.Duration(r.IntN(3)) * time.Millisecond)
+		}
+		for _, p := range ps {
+			var exit *mp.ExitError
+			if err := p.Join(); err != nil && !errors.As(err, &exit) {
+				t.Fatalf("round %d: worker failed before it was killed: %v", round, err)
+			}
+		}
+		items, err := d.Items()
+		if err != nil {
+			t.Fatalf("round %d: Items: %v", round, err)
+		}
+		if len(items) != d.Len() {
+			t.Fatalf("round %d: Len %d, Items has %d", round, d.Len(), len(items))
+		}
+		for k, v := range items {
+			if k == -1 && v == strings.Repeat("x", round) {
+				continue // this process's own Update, once a round
+			}
+			if !strings.HasPrefix(v, strconv.Itoa(k)+"-") {
+				t.Fatalf("round %d: d[%d] = %q", round, k, v)
+			}
+		}
+		elems, err := l.Items()
+		if err != nil || len(elems) != l.Len() {
+			t.Fatalf("round %d: List Items: %d, %v; Len %d", round, len(elems), err, l.Len())
+		}
+		if _, err := d.Update(-1, func(v string) string { return v + "x" }); err != nil {
+			t.Fatalf("round %d: Update: %v", round, err)
+		}
 	}
 }
