@@ -1,0 +1,104 @@
+package arena
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func testName(t *testing.T) string {
+	name := "arena-test-" + strconv.Itoa(os.Getpid()) + "-" + t.Name()
+	t.Cleanup(func() { UnlinkNamed(name) })
+	return name
+}
+
+func TestCreateNamedFailedInitRemovesName(t *testing.T) {
+	name := testName(t)
+	boom := errors.New("boom")
+	if _, err := CreateNamed(name, MinSize, func(*Arena) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("CreateNamed = %v, want the init error", err)
+	}
+	if _, err := OpenNamed(name); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("OpenNamed after a failed init: %v, want fs.ErrNotExist", err)
+	}
+	path, _ := NamedPath(name)
+	matches, _ := os.ReadDir(NamedDir)
+	for _, e := range matches {
+		if len(e.Name()) > len("mprace-"+name) && e.Name()[:len("mprace-"+name)] == "mprace-"+name {
+			t.Errorf("left behind %s (the name was %s)", e.Name(), path)
+		}
+	}
+}
+
+func TestNamedArenaIsPrivateAndNamed(t *testing.T) {
+	name := testName(t)
+	a, err := CreateNamed(name, MinSize, func(*Arena) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	path, _ := NamedPath(name)
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600", st.Mode().Perm())
+	}
+	if !a.IsNamed(name) {
+		t.Fatal("IsNamed = false for the arena's own name")
+	}
+	if _, err := CreateNamed(name, MinSize, func(*Arena) error { return nil }); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second CreateNamed: %v, want fs.ErrExist", err)
+	}
+	if err := UnlinkNamed(name); err != nil {
+		t.Fatal(err)
+	}
+	if a.IsNamed(name) {
+		t.Fatal("IsNamed = true after the name was removed")
+	}
+}
+
+// An opener waits while the creator is still initializing, rather than
+// reading a half-made arena.
+func TestOpenNamedWaitsForCreator(t *testing.T) {
+	name := testName(t)
+	inInit := make(chan struct{})
+	release := make(chan struct{})
+	created := make(chan error, 1)
+	go func() {
+		a, err := CreateNamed(name, MinSize, func(*Arena) error {
+			close(inInit)
+			<-release
+			return nil
+		})
+		if err == nil {
+			a.Close()
+		}
+		created <- err
+	}()
+	<-inInit
+	opened := make(chan error, 1)
+	go func() {
+		a, err := OpenNamed(name)
+		if err == nil {
+			a.Close()
+		}
+		opened <- err
+	}()
+	select {
+	case err := <-opened:
+		t.Fatalf("OpenNamed returned %v while the creator was initializing", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	if err := <-created; err != nil {
+		t.Fatal(err)
+	}
+	// Both ends are in this process, which cannot map one arena twice at
+	// once; what matters is that the open came after the creation.
+	<-opened
+}
