@@ -93,7 +93,7 @@ func NewFunc[A any](name string, fn func(ctx context.Context, arg A) error) *Fun
 	worker.Register(name, func(ctx context.Context, b []byte) error {
 		var env envelope[A]
 		if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&env); err != nil {
-			return fmt.Errorf("mp: worker %q: decode argument: %w", name, err)
+			return fmt.Errorf("decode argument: %w", err) // the parent adds the worker's name and pid
 		}
 		return fn(ctx, env.Arg)
 	})

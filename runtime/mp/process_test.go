@@ -68,6 +68,27 @@ var (
 	})
 )
 
+// undecodable encodes but refuses to decode, as a handle from a foreign
+// arena would in the worker. It must not be zero: gob leaves zero fields out.
+type undecodable struct{ N int }
+
+func (undecodable) GobEncode() ([]byte, error) { return []byte{1}, nil }
+func (*undecodable) GobDecode([]byte) error    { return mp.ErrCorrupt }
+
+var undecodableFunc = mp.NewFunc("mp_test.undecodable", func(ctx context.Context, u undecodable) error { return nil })
+
+func TestArgumentDecodeError(t *testing.T) {
+	p, err := undecodableFunc.Start(context.Background(), undecodable{N: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Join()
+	want := fmt.Sprintf("mp: worker %q (pid %d): decode argument: ", "mp_test.undecodable", p.Pid())
+	if !errors.Is(err, mp.ErrCorrupt) || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("Join = %v, want %q... matching ErrCorrupt", err, want)
+	}
+}
+
 // A worker's worker dies within a second of its parent's SIGKILL. (The
 // worker package's tests check each of the guards that see to it.)
 func TestWorkerDiesWithParent(t *testing.T) {
