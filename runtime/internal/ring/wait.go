@@ -14,7 +14,7 @@ const (
 	// spinChecks is how many times a waiter looks at the ring before it
 	// yields: at millions of records a second the other side usually
 	// catches up in less time than a futex round trip takes.
-	spinChecks = 256
+	spinChecks = 2048
 	// yields is how many times it then gives up the CPU before it sleeps,
 	// which lets the other side run on a machine with fewer cores than
 	// runnable processes.
