@@ -12,11 +12,11 @@ package arena
 // reports ErrIncomplete instead of using it.
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -60,7 +60,14 @@ func CreateNamed(name string, size int64, init func(*Arena) error) (*Arena, erro
 	if size < MinSize || size != int64(int(size)) {
 		return nil, fmt.Errorf("arena: size %d is below the minimum %d", size, MinSize)
 	}
-	tmp := path + ".creating-" + strconv.Itoa(os.Getpid())
+	// A random suffix: a temporary file left by a creator that crashed
+	// (empty, so it costs nothing) must not block a later creator that got
+	// the same pid.
+	var suffix [8]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return nil, fmt.Errorf("arena: create %s: %w", name, err)
+	}
+	tmp := fmt.Sprintf("%s.creating-%d-%x", path, os.Getpid(), suffix)
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("arena: create %s: %w", name, err)
