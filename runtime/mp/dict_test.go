@@ -244,16 +244,12 @@ var dictIncrementer = mp.NewFunc("mp_test.dictIncrementer", func(ctx context.Con
 	return nil
 })
 
-// N worker processes × M increments through Update is N×M exactly.
-func TestDictUpdateAcrossProcesses(t *testing.T) {
-	d, err := mp.NewDict[string, int64]()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const procs, each, keys = 4, 5000, 3
+// runWorkers runs n workers of f with arg and waits for them all.
+func runWorkers[A any](t *testing.T, f *mp.Func[A], n int, arg A) {
+	t.Helper()
 	var ps []*mp.Process
-	for range procs {
-		p, err := dictIncrementer.Start(context.Background(), dictCounter{D: d, N: each, Keys: keys})
+	for range n {
+		p, err := f.Start(context.Background(), arg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,6 +260,16 @@ func TestDictUpdateAcrossProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// N worker processes × M increments through Update is N×M exactly.
+func TestDictUpdateAcrossProcesses(t *testing.T) {
+	d, err := mp.NewDict[string, int64]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const procs, each, keys = 4, 5000, 3
+	runWorkers(t, dictIncrementer, procs, dictCounter{D: d, N: each, Keys: keys})
 	items, err := d.Items()
 	if err != nil {
 		t.Fatal(err)

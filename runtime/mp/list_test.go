@@ -157,19 +157,7 @@ func TestListAcrossProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	const procs, each = 4, 3000
-	var ps []*mp.Process
-	for range procs {
-		p, err := listWorker.Start(context.Background(), listAppender{L: l, N: each})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ps = append(ps, p)
-	}
-	for _, p := range ps {
-		if err := p.Join(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	runWorkers(t, listWorker, procs, listAppender{L: l, N: each})
 	// Element 0 counts Updates; each worker's Appends of 0..N-1 are all there.
 	items, err := l.Items()
 	if err != nil {

@@ -14,11 +14,38 @@
 package table
 
 import (
+	"errors"
 	"fmt"
 	"unsafe"
 
 	"github.com/mprace/mprace/runtime/internal/arena"
+	"github.com/mprace/mprace/runtime/internal/rlock"
 )
+
+// guard is the lock of a container and what taking it needs.
+type guard struct {
+	a    *arena.Arena
+	mu   *rlock.State
+	self uint32
+}
+
+// lock takes the lock; when it took the lock over from a dead holder it runs
+// check, and releases the lock again if check fails.
+func (g *guard) lock(check func() error) error {
+	if err := g.mu.Lock(g.self, g.a); err != nil {
+		if !errors.Is(err, rlock.ErrOwnerDead) {
+			return err
+		}
+		if err := check(); err != nil {
+			g.mu.Unlock()
+			return err
+		}
+	}
+	return nil
+}
+
+// Unlock releases the container's lock.
+func (g *guard) Unlock() { g.mu.Unlock() }
 
 // An entry is one block holding a key and a value (a List entry has no key).
 //

@@ -32,35 +32,21 @@ var ErrRange = errors.New("index out of range")
 
 // List is a list of byte strings in an arena.
 type List struct {
-	a    *arena.Arena
-	h    *listHeader
-	self uint32
+	guard
+	h *listHeader
 }
 
 // AttachList returns the list whose header is at p, HeaderSize bytes inside
 // a. A zeroed header is an empty list.
 func AttachList(a *arena.Arena, p unsafe.Pointer) *List {
-	return &List{a: a, h: (*listHeader)(p), self: a.Self()}
+	h := (*listHeader)(p)
+	return &List{guard: guard{a: a, mu: &h.mu, self: a.Self()}, h: h}
 }
 
 // Lock takes the list's lock, checking the list when it took the lock over
 // from a process that died holding it; if the list is corrupt it releases
 // the lock and returns the error.
-func (l *List) Lock() error {
-	if err := l.h.mu.Lock(l.self, l.a); err != nil {
-		if !errors.Is(err, rlock.ErrOwnerDead) {
-			return err
-		}
-		if err := l.check(); err != nil {
-			l.h.mu.Unlock()
-			return err
-		}
-	}
-	return nil
-}
-
-// Unlock releases the list's lock.
-func (l *List) Unlock() { l.h.mu.Unlock() }
+func (l *List) Lock() error { return l.lock(l.check) }
 
 // Len returns the list's length. It needs no lock.
 func (l *List) Len() int { return int(atomic.LoadUint64(&l.h.n)) }

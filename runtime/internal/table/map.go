@@ -2,7 +2,6 @@ package table
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"unsafe"
@@ -37,35 +36,21 @@ const (
 
 // Map is a hash table of byte-string keys and values in an arena.
 type Map struct {
-	a    *arena.Arena
-	h    *mapHeader
-	self uint32
+	guard
+	h *mapHeader
 }
 
 // AttachMap returns the map whose header is at p, HeaderSize bytes inside a.
 // A zeroed header is an empty map.
 func AttachMap(a *arena.Arena, p unsafe.Pointer) *Map {
-	return &Map{a: a, h: (*mapHeader)(p), self: a.Self()}
+	h := (*mapHeader)(p)
+	return &Map{guard: guard{a: a, mu: &h.mu, self: a.Self()}, h: h}
 }
 
 // Lock takes the map's lock. If it took the lock over from a process that
 // died holding it, it repairs the counts and checks every entry; if that
 // finds the map corrupt it releases the lock and returns the error.
-func (m *Map) Lock() error {
-	if err := m.h.mu.Lock(m.self, m.a); err != nil {
-		if !errors.Is(err, rlock.ErrOwnerDead) {
-			return err
-		}
-		if err := m.repair(); err != nil {
-			m.h.mu.Unlock()
-			return err
-		}
-	}
-	return nil
-}
-
-// Unlock releases the map's lock.
-func (m *Map) Unlock() { m.h.mu.Unlock() }
+func (m *Map) Lock() error { return m.lock(m.repair) }
 
 // Len returns the number of keys. It needs no lock.
 func (m *Map) Len() int { return int(atomic.LoadUint64(&m.h.live)) }
