@@ -301,3 +301,47 @@ func joinAll(t testing.TB, ps []*mp.Process) {
 		}
 	}
 }
+
+var queueWaiter = mp.NewFunc("mp_test.queueWait", func(ctx context.Context, a struct {
+	Q       *mp.Queue[int64]
+	Timeout time.Duration // 0: Get without a deadline
+}) error {
+	if a.Timeout > 0 {
+		ctx, cancel := context.WithTimeout(ctx, a.Timeout)
+		defer cancel()
+		_, err := a.Q.GetContext(ctx)
+		return err
+	}
+	_, err := a.Q.Get()
+	return err
+})
+
+// TestQueueDeadlineAndCloseAcrossProcesses: a worker's GetContext ends at its
+// deadline, and a worker asleep in Get wakes promptly when another process
+// closes the queue.
+func TestQueueDeadlineAndCloseAcrossProcesses(t *testing.T) {
+	q, err := mp.NewQueue[int64]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	arg := struct {
+		Q       *mp.Queue[int64]
+		Timeout time.Duration
+	}{Q: q, Timeout: 50 * time.Millisecond}
+	if err := start(t, queueWaiter, arg).Join(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("GetContext past its deadline in a worker: %v", err)
+	}
+	arg.Timeout = 0
+	p := start(t, queueWaiter, arg)
+	time.Sleep(100 * time.Millisecond) // long enough to be asleep in the futex
+	closed := time.Now()
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Join(); !errors.Is(err, mp.ErrClosed) {
+		t.Fatalf("Get in a worker when the queue closed: %v", err)
+	}
+	if d := time.Since(closed); d > 80*time.Millisecond {
+		t.Logf("the closed queue took %v to wake the worker (a loaded machine?)", d)
+	}
+}
