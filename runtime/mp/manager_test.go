@@ -335,3 +335,46 @@ func TestManagerNamesAndTypes(t *testing.T) {
 		t.Fatal("ManagedDict on a closed Manager succeeded")
 	}
 }
+
+// A Dict grows until the arena is full, then reports ErrNoSpace and stays
+// whole; what Delete frees is used again.
+func TestDictFillsArenaThenRecovers(t *testing.T) {
+	_, m := newManager(t, mp.WithManagerSize(1<<20))
+	d, err := mp.ManagedDict[int, string](m, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := strings.Repeat("x", 1000)
+	n := 0
+	for ; ; n++ {
+		err := d.Set(n, value)
+		if errors.Is(err, mp.ErrNoSpace) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Set %d: %v", n, err)
+		}
+		if n > 1<<20 {
+			t.Fatal("a 1 MiB arena never filled")
+		}
+	}
+	// Each entry takes a 2 KiB block (the allocator's classes are powers
+	// of two), and the arena's first 68 KiB are its header and process table.
+	if n < (1<<20-68<<10)/2048-8 || d.Len() != n {
+		t.Fatalf("full after %d values of 1000 bytes in 1 MiB, Len %d", n, d.Len())
+	}
+	for i := range 100 {
+		if ok, err := d.Delete(i); err != nil || !ok {
+			t.Fatalf("Delete(%d) = %v, %v", i, ok, err)
+		}
+	}
+	for i := range 100 {
+		if err := d.Set(-1-i, value); err != nil {
+			t.Fatalf("Set after Delete freed room: %v", err)
+		}
+	}
+	items, err := d.Items()
+	if err != nil || len(items) != n || d.Len() != n {
+		t.Fatalf("Items: %d, %v; Len %d; want %d", len(items), err, d.Len(), n)
+	}
+}
