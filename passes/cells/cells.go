@@ -1,6 +1,7 @@
 package cells
 
 import (
+	"fmt"
 	"go/token"
 	"go/types"
 	"reflect"
@@ -43,9 +44,18 @@ type Access struct {
 	Call catalog.Call
 	// Via is the accessor that makes the access for this function, and
 	// Method the operation it performs underneath.
-	Via       *types.Func
-	Method    string
-	Rechecked bool
+	Via    *types.Func
+	Method string
+	// Guarded: see Summary.Guarded.
+	Guarded bool
+	// Exact: for reads, Value is the cell's value itself (a direct
+	// read, or an accessor that returns it unchanged).
+	Exact bool
+	// Claimed: a successful atomic update of the cell (a CompareAndSwap)
+	// decides the write.
+	Claimed bool
+	// Depth: see Summary.Depth.
+	Depth int
 	// Locks are the locks held when the access happens.
 	Locks *locks.Set
 }
@@ -144,7 +154,8 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 	}
 	for _, a := range out {
 		if a.Op == catalog.Write && a.Via == nil {
-			a.Rechecked = Rechecked(a, out)
+			a.Claimed = claimed(a, out)
+			a.Guarded = a.Claimed || rechecked(a, out)
 		}
 	}
 	return out
@@ -169,8 +180,8 @@ func direct(ci ssa.CallInstruction, call catalog.Call) *Access {
 		p = p.Append(accesspath.IndexElem(idx))
 	}
 	a := &Access{Op: call.M.Op, Cell: p, Instr: ci, Call: call, Method: call.Name}
-	if v, ok := ci.(*ssa.Call); ok && call.M.Op == catalog.Read {
-		a.Value = v
+	if v, ok := ci.(*ssa.Call); ok && (call.M.Op == catalog.Read || call.M.Op == catalog.Update) {
+		a.Value, a.Exact = v, true
 	}
 	if call.M.Op == catalog.Write {
 		if v := call.Arg(call.M.Value); v != nil {
@@ -208,7 +219,7 @@ func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, defe
 			continue
 		}
 		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj,
-			Method: s.Method, Rechecked: s.Rechecked}
+			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact}
 		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
 			a.Value = resultValue(v, s.Result)
 		}
@@ -238,20 +249,46 @@ func resultValue(call *ssa.Call, i int) ssa.Value {
 	return nil
 }
 
-// Rechecked reports whether write w is made under a lock after a read of the
-// same cell under that same acquisition decided that it should be: the
-// double-checked pattern, whose write is not racy however the cell was read
-// before taking the lock.
-func Rechecked(w *Access, all []*Access) bool {
+// rechecked reports whether write w is made under an exclusive lock
+// acquisition under which the cell was read before the write: the cell was
+// checked again inside the critical section (double-checked locking), so
+// whatever was read before taking the lock did not decide the write alone.
+func rechecked(w *Access, all []*Access) bool {
 	for _, r := range all {
-		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() {
+		if r.Op != catalog.Read || r == w || r.Cell.Key() != w.Cell.Key() {
 			continue
 		}
-		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); !ok {
-			continue
-		}
-		if len(flow.Controls(w.Instr.Block(), r.Flow)) > 0 {
+		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok && before(r.Instr, w.Instr) {
 			return true
+		}
+	}
+	return false
+}
+
+// claimed reports whether write w is decided by the result of an atomic
+// update of the same cell, such as a CompareAndSwap that claims the cell.
+func claimed(w *Access, all []*Access) bool {
+	for _, u := range all {
+		if u.Op == catalog.Update && u.Flow != nil && u.Cell.Key() == w.Cell.Key() &&
+			len(flow.Controls(w.Instr.Block(), u.Flow)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// before reports whether a runs before b on every path to b.
+func before(a, b ssa.Instruction) bool {
+	ab, bb := a.Block(), b.Block()
+	if ab != bb {
+		return ab.Dominates(bb)
+	}
+	for _, instr := range ab.Instrs {
+		switch instr {
+		case a:
+			return true
+		case b:
+			return false
 		}
 	}
 	return false
@@ -262,7 +299,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 	var sums []Summary
 	var paramFlows []flow.Set
 	for _, a := range accs {
-		if a.Deferred {
+		if a.Deferred || a.Depth >= maxDepth {
 			continue
 		}
 		cell, ok := accesspath.Relative(a.Cell, fn)
@@ -271,16 +308,21 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 		}
 		switch a.Op {
 		case catalog.Read:
-			if i := returnedAs(fn, a.Flow); i >= 0 {
-				sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method})
+			// A read whose value is not returned still tells the caller
+			// that the cell was read at the call (a re-check).
+			i, exact := -1, false
+			if a.Value != nil {
+				i, exact = returnedAs(fn, a.Value)
 			}
+			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
+				Exact: exact && a.Exact})
 		case catalog.Write:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
 					paramFlows = append(paramFlows, flow.Forward(p))
 				}
 			}
-			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Rechecked: a.Rechecked}
+			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded, Depth: a.Depth}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
 					s.Params = append(s.Params, j)
@@ -289,17 +331,47 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 			sums = append(sums, s)
 		}
 	}
+	sums = dedupe(sums)
 	if len(sums) == 0 {
 		return nil
 	}
 	return &Accessor{Accesses: sums}
 }
 
-// returnedAs returns the index of a result of fn computed from vals, or -1.
-func returnedAs(fn *ssa.Function, vals flow.Set) int {
-	if vals == nil {
-		return -1
+// maxDepth bounds how many accessors deep a cell access is carried up:
+// a getter of a getter is still about the cell; a cell reached through
+// layers of library code (a pool's counters under fmt.Errorf) is an
+// implementation detail of that library, not its callers' business.
+const maxDepth = 2
+
+// maxSummary bounds an accessor's summary. A function that touches more
+// cells for its caller than this is not an accessor but a subsystem, and
+// summarising it whole would make summaries grow with call depth.
+const maxSummary = 16
+
+// dedupe drops repeated summaries (one per call site of a callee otherwise)
+// and keeps at most maxSummary.
+func dedupe(sums []Summary) []Summary {
+	seen := make(map[string]bool)
+	var out []Summary
+	for _, s := range sums {
+		k := fmt.Sprint(s.Op, s.Cell.Key(), s.Result, s.Exact, s.Params, s.Guarded)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, s)
+		if len(out) == maxSummary {
+			break
+		}
 	}
+	return out
+}
+
+// returnedAs returns the index of a result of fn computed from v by value
+// operations (see flow.Direct), or -1, and whether that result is v itself.
+func returnedAs(fn *ssa.Function, v ssa.Value) (int, bool) {
+	vals := flow.Direct(v)
 	for _, b := range fn.Blocks {
 		if len(b.Instrs) == 0 {
 			continue
@@ -307,10 +379,10 @@ func returnedAs(fn *ssa.Function, vals flow.Set) int {
 		if ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return); ok {
 			for i, r := range ret.Results {
 				if vals[r] {
-					return i
+					return i, flow.Unchanged(r) == flow.Unchanged(v)
 				}
 			}
 		}
 	}
-	return -1
+	return -1, false
 }

@@ -22,14 +22,20 @@ type Summary struct {
 	// Result is the index of the result that carries the value read, for
 	// reads; -1 when the value does not leave the function.
 	Result int
+	// Exact: the result is the value read itself, not computed from it.
+	Exact bool
 	// Params are the indexes of the parameters the written value is
 	// computed from, for writes.
 	Params []int
 	// Method is the cell operation underneath (Load, Store, Set...).
 	Method string
-	// Rechecked: the write is made under a lock, after checking the cell
-	// again under that same lock (double-checked locking).
-	Rechecked bool
+	// Guarded: the write is decided under a lock by a check of the cell
+	// under that same lock (double-checked locking), or by a successful
+	// CompareAndSwap of the cell (the CAS claimed it).
+	Guarded bool
+	// Depth counts the accessors between the function and the cell
+	// operation (0: the function calls it itself).
+	Depth int
 }
 
 // AFact marks Accessor as an analysis fact.
@@ -49,8 +55,8 @@ func (a *Accessor) String() string {
 		if len(s.Params) > 0 {
 			part += fmt.Sprintf(" <- params%v", s.Params)
 		}
-		if s.Rechecked {
-			part += " (rechecked)"
+		if s.Guarded {
+			part += " (guarded)"
 		}
 		parts = append(parts, part)
 	}

@@ -25,7 +25,7 @@ func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
 	rep := report.New(pass)
 	res.EachWrite(func(w *cells.Access, accs []*cells.Access) {
-		if w.Rechecked {
+		if w.Guarded {
 			return
 		}
 		if r, br, ok := decidedBy(w, accs); ok {
@@ -39,8 +39,8 @@ func run(pass *analysis.Pass) (any, error) {
 // outside one critical section with w.
 func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branch, bool) {
 	for _, r := range accs {
-		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() {
-			continue
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr {
+			continue // a callee that both reads and writes answers for itself
 		}
 		if r.Flow.Meets(w.Stored...) {
 			return nil, flow.Branch{}, false // a read-modify-write: the other analyzer's report
@@ -56,9 +56,9 @@ func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branc
 }
 
 func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
-	cell := w.Cell.String()
+	cell := rep.CellName(w)
 	cond := ""
-	if c, rd := rep.Where(br.Pos(), w.Pos()), rep.Where(r.Pos(), w.Pos()); c != rd {
+	if c, rd := rep.Where(br.Pos(), w.Pos()), rep.Where(r.Pos(), w.Pos()); c != rd && br.Pos().IsValid() {
 		cond = " (condition at " + c + ")"
 	}
 	msg := fmt.Sprintf("check-then-act on %s: written by %s at %s because of the value read by %s at %s%s, "+

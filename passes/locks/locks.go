@@ -177,7 +177,13 @@ func (s *state) transfer(fn *ssa.Function, instr ssa.Instruction, st *Set) *Set 
 }
 
 func (s *state) call(cc *ssa.CallCommon, id string, st *Set) *Set {
-	if c, ok := catalog.Classify(cc); ok && c.M.Op.IsLock() {
+	c, ok := catalog.Classify(cc)
+	if !ok {
+		if sum, _ := s.calleeSummary(cc); sum == nil || sum.empty() {
+			c, ok = catalog.ByName(cc)
+		}
+	}
+	if ok && c.M.Op.IsLock() {
 		p, ok := accesspath.Of(c.Recv)
 		if !ok {
 			return st
@@ -221,7 +227,13 @@ func (s *state) applySummary(cc *ssa.CallCommon, id string, st *Set, acquires bo
 }
 
 func (s *state) releasesOnly(cc *ssa.CallCommon, st *Set) *Set {
-	if c, ok := catalog.Classify(cc); ok {
+	c, ok := catalog.Classify(cc)
+	if !ok {
+		if sum, _ := s.calleeSummary(cc); sum == nil || sum.empty() {
+			c, ok = catalog.ByName(cc)
+		}
+	}
+	if ok {
 		if c.M.Op == catalog.Release || c.M.Op == catalog.ReleaseShared {
 			return s.call(cc, "", st)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mprace/mprace/passes/cells"
 	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/flow"
 	"github.com/mprace/mprace/passes/internal/report"
 	"github.com/mprace/mprace/passes/locks"
 )
@@ -35,11 +36,14 @@ func run(pass *analysis.Pass) (any, error) {
 // lostUpdate returns a read whose value flows into write w of the same cell
 // outside one critical section, or nil.
 func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
+	if w.Claimed {
+		return nil // a CompareAndSwap of the cell decided the write: it claimed the cell
+	}
 	for _, r := range accs {
-		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() {
-			continue
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr {
+			continue // a callee that both reads and writes answers for itself
 		}
-		if !r.Flow.Meets(w.Stored...) {
+		if !r.Flow.Meets(w.Stored...) || restores(r, w) {
 			continue
 		}
 		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok {
@@ -51,7 +55,7 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 }
 
 func reportLost(rep *report.Reporter, r, w *cells.Access) {
-	cell := w.Cell.String()
+	cell := rep.CellName(w)
 	edit, fixed := fix(rep, r, w)
 	remedy := report.Remedy(w)
 	if fixed {
@@ -104,4 +108,19 @@ func fix(rep *report.Reporter, r, w *cells.Access) (report.Edit, bool) {
 		return rep.UpdateFix(wc, rc, indexed, types.TypeString(t, rep.Qualifier))
 	}
 	return report.Edit{}, false
+}
+
+// restores reports whether w writes back exactly the value r read (save and
+// restore, as in defer SetFlags(Flags())): nothing is modified, so nothing
+// is lost that the read-modify-write rule is about.
+func restores(r, w *cells.Access) bool {
+	if !r.Exact {
+		return false
+	}
+	for _, v := range w.Stored {
+		if flow.Unchanged(v) != flow.Unchanged(r.Value) {
+			return false
+		}
+	}
+	return len(w.Stored) > 0
 }

@@ -167,6 +167,11 @@ func of(v ssa.Value, depth int) (Path, bool) {
 		return p.Append(Elem{Kind: ElemDeref}), true
 	case *ssa.ChangeType:
 		return of(v.X, depth+1)
+	case *ssa.Convert:
+		// (*int32)(p) for an unsafe.Pointer p names the same location.
+		if _, ok := v.Type().Underlying().(*types.Pointer); ok {
+			return of(v.X, depth+1)
+		}
 	case *ssa.MakeInterface:
 		return of(v.X, depth+1)
 	case *ssa.ChangeInterface:

@@ -112,3 +112,32 @@ func hasMethod(iface *types.Interface, name string) bool {
 	}
 	return false
 }
+
+// ByName classifies a static call of a method named Lock, Unlock, RLock or
+// RUnlock, taking and returning nothing, on a type the table does not know:
+// mutex types of other packages (internal/sync.Mutex, a project's own
+// spinlock). It is the fallback when the method has no lock summary.
+func ByName(cc *ssa.CallCommon) (Call, bool) {
+	callee := cc.StaticCallee()
+	if callee == nil || cc.IsInvoke() || len(cc.Args) != 1 {
+		return Call{}, false
+	}
+	sig := callee.Signature
+	if sig.Recv() == nil || sig.Params().Len() != 0 || sig.Results().Len() != 0 {
+		return Call{}, false
+	}
+	var op Op
+	switch callee.Name() {
+	case "Lock":
+		op = Acquire
+	case "Unlock":
+		op = Release
+	case "RLock":
+		op = AcquireShared
+	case "RUnlock":
+		op = ReleaseShared
+	default:
+		return Call{}, false
+	}
+	return Call{Name: callee.Name(), M: m(op), Recv: cc.Args[0]}, true
+}

@@ -5,6 +5,7 @@ package flow
 
 import (
 	"go/token"
+	"go/types"
 
 	"golang.org/x/tools/go/ssa"
 )
@@ -20,7 +21,17 @@ type Set map[ssa.Value]bool
 // arithmetic, conversions, field and element selection, loads, phis, calls
 // that take the value as an argument, and local memory (a composite literal or
 // a local variable whose address is taken) the value is stored into.
-func Forward(src ssa.Value) Set {
+func Forward(src ssa.Value) Set { return walk(src, false) }
+
+// Direct returns the values computed from src by value operations alone:
+// arithmetic, conversions, selection of fields and tuple elements, and phis;
+// not through memory or calls. An accessor's result is "the value read" only
+// in this narrow sense, so that a function returning something merely
+// influenced by a cell (an object taken from a pool whose counters it read)
+// is not mistaken for a reader of that cell.
+func Direct(src ssa.Value) Set { return walk(src, true) }
+
+func walk(src ssa.Value, direct bool) Set {
 	out := make(Set)
 	if src == nil {
 		return out
@@ -42,13 +53,26 @@ func Forward(src ssa.Value) Set {
 		}
 		for _, instr := range *refs {
 			switch instr := instr.(type) {
+			case *ssa.BinOp, *ssa.Convert, *ssa.ChangeType, *ssa.MakeInterface, *ssa.ChangeInterface,
+				*ssa.Phi, *ssa.Extract, *ssa.Field, *ssa.TypeAssert:
+				add(instr.(ssa.Value))
+			case *ssa.UnOp:
+				if !direct || instr.Op != token.MUL {
+					add(instr)
+				}
 			case *ssa.Store:
+				if direct {
+					continue
+				}
 				if instr.Val == v {
 					if root := LocalRoot(instr.Addr); root != nil {
 						add(root)
 					}
 				}
 			case *ssa.MapUpdate:
+				if direct {
+					continue
+				}
 				if root := LocalRoot(instr.Map); root != nil {
 					add(root)
 				}
@@ -57,7 +81,7 @@ func Forward(src ssa.Value) Set {
 				// Values leave the function or steer control here; control
 				// dependence is a separate question (see Controls).
 			case ssa.Value:
-				if _, isAlloc := instr.(*ssa.Alloc); !isAlloc {
+				if _, isAlloc := instr.(*ssa.Alloc); !isAlloc && !direct {
 					add(instr)
 				}
 			}
@@ -125,7 +149,9 @@ func Controls(target *ssa.BasicBlock, cond Set) []Branch {
 			continue
 		}
 		for i, s := range b.Succs {
-			if len(s.Preds) == 1 && s.Dominates(target) {
+			// A branch whose other way never returns (t.Fatal, panic,
+			// log.Fatal) is an assertion, not a decision.
+			if len(s.Preds) == 1 && s.Dominates(target) && returns(b.Succs[1-i]) {
 				out = append(out, Branch{If: iff, Succ: i})
 			}
 		}
@@ -139,4 +165,61 @@ func lastIf(b *ssa.BasicBlock) (*ssa.If, bool) {
 	}
 	iff, ok := b.Instrs[len(b.Instrs)-1].(*ssa.If)
 	return iff, ok
+}
+
+// returns reports whether some path from b reaches a return.
+func returns(b *ssa.BasicBlock) bool {
+	seen := make(map[*ssa.BasicBlock]bool)
+	work := []*ssa.BasicBlock{b}
+	for len(work) > 0 {
+		x := work[len(work)-1]
+		work = work[:len(work)-1]
+		if seen[x] {
+			continue
+		}
+		seen[x] = true
+		if n := len(x.Instrs); n > 0 {
+			if _, ok := x.Instrs[n-1].(*ssa.Return); ok {
+				return true
+			}
+		}
+		work = append(work, x.Succs...)
+	}
+	return false
+}
+
+// Unchanged strips the operations that keep a value what it is
+// (conversions between types of the same value, boxing in an interface,
+// type assertions) to find the value it passes on.
+func Unchanged(v ssa.Value) ssa.Value {
+	for i := 0; i < 16; i++ {
+		switch x := v.(type) {
+		case *ssa.ChangeType:
+			v = x.X
+		case *ssa.MakeInterface:
+			v = x.X
+		case *ssa.ChangeInterface:
+			v = x.X
+		case *ssa.Convert:
+			// Between integer types (a named Level and the int64 it is
+			// stored as) a conversion passes the value on.
+			if !isInteger(x.Type()) || !isInteger(x.X.Type()) {
+				return v
+			}
+			v = x.X
+		case *ssa.TypeAssert:
+			if x.CommaOk {
+				return v
+			}
+			v = x.X
+		default:
+			return v
+		}
+	}
+	return v
+}
+
+func isInteger(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsInteger != 0
 }

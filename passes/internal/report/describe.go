@@ -1,7 +1,9 @@
 package report
 
 import (
+	"go/ast"
 	"go/types"
+	"strings"
 
 	"github.com/mprace/mprace/passes/cells"
 	"github.com/mprace/mprace/passes/internal/catalog"
@@ -73,3 +75,37 @@ func Integer(t types.Type) (isInt, signed bool) {
 
 // IsWrite reports whether a is a plain write (not an atomic update).
 func IsWrite(a *cells.Access) bool { return a.Op == catalog.Write }
+
+// CellName names the cell of a as the source writes it. Paths rooted at an
+// unnamed value (the result of a call) are spelled from the call's receiver
+// or pointer argument instead.
+func (r *Reporter) CellName(a *cells.Access) string {
+	name := a.Cell.String()
+	if !strings.HasPrefix(name, "(") {
+		return name
+	}
+	call := r.CallAt(a.Pos())
+	if call == nil {
+		return name
+	}
+	root := ""
+	switch {
+	case a.Via == nil && a.Call.Func && len(call.Args) > 0:
+		return strings.TrimPrefix(r.Text(call.Args[0]), "&")
+	case a.Via == nil:
+		if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+			root = r.Text(sel.X)
+			if a.Call.M.Index >= 0 && len(call.Args) > a.Call.M.Index {
+				root += "[" + r.Text(call.Args[a.Call.M.Index]) + "]"
+			}
+			return root
+		}
+	default:
+		if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+			q := a.Cell
+			q.RootName = r.Text(sel.X)
+			return q.String()
+		}
+	}
+	return name
+}
