@@ -98,45 +98,38 @@ func (d *Dict[K, V]) fail(op string, err error) error {
 // Get returns the value of k and whether k is in the Dict.
 func (d *Dict[K, V]) Get(k K) (V, bool, error) {
 	d.valid()
-	var zero V
-	var kbuf [64]byte
-	kb, err := d.kc.append(kbuf[:0], &k)
+	var v V
+	kb, err := d.kc.encode(&k)
 	if err != nil {
-		return zero, false, d.fail("Get", err)
+		return v, false, d.fail("Get", err)
 	}
 	h := table.Hash(kb)
 	if err := d.m.Lock(); err != nil {
-		return zero, false, d.fail("Get", err)
+		return v, false, d.fail("Get", err)
 	}
-	var vbuf [64]byte
-	vb, ok, err := d.m.Get(kb, h, vbuf[:0])
+	vb, ok, err := d.m.Get(kb, h, d.vc.dst(&v))
 	d.m.Unlock()
-	if err != nil || !ok {
-		if err != nil {
-			err = d.fail("Get", err)
-		}
-		return zero, false, err
+	if err == nil && ok {
+		err = d.vc.decodeInto(vb, &v)
 	}
-	v, err := d.vc.decode(vb)
 	if err != nil {
+		var zero V
 		return zero, false, d.fail("Get", err)
 	}
-	return v, true, nil
+	return v, ok, nil
 }
 
 // Set sets the value of k.
 func (d *Dict[K, V]) Set(k K, v V) error {
 	d.valid()
-	var buf [128]byte
-	kb, err := d.kc.append(buf[:0], &k)
+	kb, err := d.kc.encode(&k)
 	if err != nil {
 		return d.fail("Set", err)
 	}
-	b, err := d.vc.append(kb, &v)
+	vb, err := d.vc.encode(&v)
 	if err != nil {
 		return d.fail("Set", err)
 	}
-	kb, vb := b[:len(kb)], b[len(kb):]
 	h := table.Hash(kb)
 	if err := d.m.Lock(); err != nil {
 		return d.fail("Set", err)
@@ -153,8 +146,7 @@ func (d *Dict[K, V]) Set(k K, v V) error {
 // reused by later insertions.
 func (d *Dict[K, V]) Delete(k K) (bool, error) {
 	d.valid()
-	var kbuf [64]byte
-	kb, err := d.kc.append(kbuf[:0], &k)
+	kb, err := d.kc.encode(&k)
 	if err != nil {
 		return false, d.fail("Delete", err)
 	}
@@ -180,8 +172,7 @@ func (d *Dict[K, V]) Len() int { d.valid(); return d.m.Len() }
 func (d *Dict[K, V]) Update(k K, f func(V) V) (V, error) {
 	d.valid()
 	var zero V
-	var buf [128]byte
-	kb, err := d.kc.append(buf[:0], &k)
+	kb, err := d.kc.encode(&k)
 	if err != nil {
 		return zero, d.fail("Update", err)
 	}
@@ -195,22 +186,19 @@ func (d *Dict[K, V]) Update(k K, f func(V) V) (V, error) {
 		return zero, d.fail("Update", err)
 	}
 	defer d.m.Unlock()
-	vb, ok, err := d.m.Get(kb, h, kb[len(kb):])
+	var old V
+	vb, ok, err := d.m.Get(kb, h, d.vc.dst(&old))
+	if err == nil && ok {
+		err = d.vc.decodeInto(vb, &old)
+	}
 	if err != nil {
 		return zero, d.fail("Update", err)
-	}
-	old := zero
-	if ok {
-		if old, err = d.vc.decode(vb); err != nil {
-			return zero, d.fail("Update", err)
-		}
 	}
 	v := f(old)
-	nb, err := d.vc.append(vb[:0], &v)
-	if err != nil {
+	if vb, err = d.vc.encode(&v); err != nil {
 		return zero, d.fail("Update", err)
 	}
-	if err := d.m.Set(kb, h, nb); err != nil {
+	if err := d.m.Set(kb, h, vb); err != nil {
 		return zero, d.fail("Update", err)
 	}
 	return v, nil

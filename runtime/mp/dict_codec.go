@@ -1,6 +1,7 @@
 package mp
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/fnv"
 	"reflect"
@@ -23,21 +24,46 @@ func newItemCodec[T any]() itemCodec[T] {
 	return itemCodec[T]{raw: codec.IsRaw[T](), c: codec.For[T]()}
 }
 
-func (c itemCodec[T]) append(dst []byte, x *T) ([]byte, error) {
+// encode returns the encoding of *x. For a raw T it is a view of x itself,
+// valid while x is: no copy, no allocation.
+func (c itemCodec[T]) encode(x *T) ([]byte, error) {
 	if c.raw {
-		return append(dst, unsafe.Slice((*byte)(unsafe.Pointer(x)), unsafe.Sizeof(*x))...), nil
+		return unsafe.Slice((*byte)(unsafe.Pointer(x)), unsafe.Sizeof(*x)), nil
 	}
-	return c.c.Append(dst, *x)
+	return c.c.Append(nil, *x)
+}
+
+// dst returns where to read an encoding of a T meant for x: x's own bytes
+// for a raw T, so that reading it is decoding it.
+func (c itemCodec[T]) dst(x *T) []byte {
+	if c.raw {
+		return unsafe.Slice((*byte)(unsafe.Pointer(x)), unsafe.Sizeof(*x))[:0]
+	}
+	return nil
+}
+
+// decodeInto decodes b, read into c.dst(x), into *x.
+func (c itemCodec[T]) decodeInto(b []byte, x *T) error {
+	if c.raw && uintptr(len(b)) == unsafe.Sizeof(*x) {
+		if unsafe.Pointer(unsafe.SliceData(b)) != unsafe.Pointer(x) {
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(x)), len(b)), b)
+		}
+		return nil
+	}
+	// The general codec reports the length mismatch of a raw type. It gets
+	// a copy: handing it b itself would make the compiler move every x
+	// that b may view (the raw case's) to the heap.
+	v, err := c.c.Decode(bytes.Clone(b))
+	if err == nil {
+		*x = v
+	}
+	return err
 }
 
 func (c itemCodec[T]) decode(b []byte) (T, error) {
-	if c.raw && uintptr(len(b)) == unsafe.Sizeof(*new(T)) {
-		var x T
-		copy(unsafe.Slice((*byte)(unsafe.Pointer(&x)), len(b)), b)
-		return x, nil
-	}
-	// The general codec reports the length mismatch of a raw type.
-	return c.c.Decode(b)
+	var x T
+	err := c.decodeInto(b, &x)
+	return x, err
 }
 
 // containerFP fingerprints a container for its element types, so that a

@@ -81,18 +81,17 @@ func (l *List[T]) fail(op string, err error) error {
 // Get returns element i.
 func (l *List[T]) Get(i int) (T, error) {
 	l.valid()
-	var zero T
+	var x T
 	if err := l.l.Lock(); err != nil {
-		return zero, l.fail("Get", err)
+		return x, l.fail("Get", err)
 	}
-	var buf [64]byte
-	b, err := l.l.Get(i, buf[:0])
+	b, err := l.l.Get(i, l.c.dst(&x))
 	l.l.Unlock()
-	if err != nil {
-		return zero, l.fail("Get", err)
+	if err == nil {
+		err = l.c.decodeInto(b, &x)
 	}
-	x, err := l.c.decode(b)
 	if err != nil {
+		var zero T
 		return zero, l.fail("Get", err)
 	}
 	return x, nil
@@ -101,8 +100,7 @@ func (l *List[T]) Get(i int) (T, error) {
 // Set replaces element i.
 func (l *List[T]) Set(i int, x T) error {
 	l.valid()
-	var buf [64]byte
-	b, err := l.c.append(buf[:0], &x)
+	b, err := l.c.encode(&x)
 	if err != nil {
 		return l.fail("Set", err)
 	}
@@ -120,8 +118,7 @@ func (l *List[T]) Set(i int, x T) error {
 // Append adds x at the end of the List.
 func (l *List[T]) Append(x T) error {
 	l.valid()
-	var buf [64]byte
-	b, err := l.c.append(buf[:0], &x)
+	b, err := l.c.encode(&x)
 	if err != nil {
 		return l.fail("Append", err)
 	}
@@ -143,19 +140,17 @@ func (l *List[T]) Pop() (x T, ok bool, err error) {
 	if err := l.l.Lock(); err != nil {
 		return x, false, l.fail("Pop", err)
 	}
-	var buf [64]byte
-	b, ok, err := l.l.Pop(buf[:0])
+	b, ok, err := l.l.Pop(l.c.dst(&x))
 	l.l.Unlock()
-	if err != nil || !ok {
-		if err != nil {
-			err = l.fail("Pop", err)
-		}
-		return x, ok, err
+	if err == nil && ok {
+		err = l.c.decodeInto(b, &x)
 	}
-	if x, err = l.c.decode(b); err != nil {
-		return x, true, l.fail("Pop", err)
+	if err != nil {
+		var zero T
+		// The element is gone from the List either way.
+		return zero, ok, l.fail("Pop", err)
 	}
-	return x, true, nil
+	return x, ok, nil
 }
 
 // Len returns the List's length.
@@ -174,17 +169,16 @@ func (l *List[T]) Update(i int, f func(T) T) (T, error) {
 		return zero, l.fail("Update", err)
 	}
 	defer l.l.Unlock()
-	var buf [64]byte
-	b, err := l.l.Get(i, buf[:0])
-	if err != nil {
-		return zero, l.fail("Update", err)
+	var old T
+	b, err := l.l.Get(i, l.c.dst(&old))
+	if err == nil {
+		err = l.c.decodeInto(b, &old)
 	}
-	old, err := l.c.decode(b)
 	if err != nil {
 		return zero, l.fail("Update", err)
 	}
 	x := f(old)
-	if b, err = l.c.append(b[:0], &x); err != nil {
+	if b, err = l.c.encode(&x); err != nil {
 		return zero, l.fail("Update", err)
 	}
 	if err := l.l.Set(i, b); err != nil {
