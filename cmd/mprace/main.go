@@ -42,7 +42,8 @@ func help(args []string) int {
 		return 0
 	}
 	if args[0] == "flags" {
-		os.Args = []string{os.Args[0], "help", "flags"}
+		// The driver's own help lists the analyzers and every core flag.
+		os.Args = []string{os.Args[0], "help"}
 		multichecker.Main(analyzer.Suite()...)
 		return 0
 	}

@@ -20,6 +20,16 @@ type LockRef struct {
 type Summary struct {
 	Acquires []LockRef
 	Releases []LockRef
+	// Calls lists the function-typed parameters the function calls
+	// synchronously, with the locks it holds on every such call: a closure
+	// passed there runs under them (func (s *S) locked(f func())).
+	Calls []ParamCall
+}
+
+// ParamCall is a parameter called in place, and the locks held then.
+type ParamCall struct {
+	Param int
+	Held  []LockRef
 }
 
 // AFact marks Summary as an analysis fact.
@@ -32,6 +42,13 @@ func (s *Summary) String() string {
 	}
 	for _, r := range s.Releases {
 		parts = append(parts, "releases "+refString(r))
+	}
+	for _, c := range s.Calls {
+		held := make([]string, len(c.Held))
+		for i, r := range c.Held {
+			held[i] = refString(r)
+		}
+		parts = append(parts, fmt.Sprintf("calls param%d holding [%s]", c.Param, strings.Join(held, " ")))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -50,7 +67,13 @@ func refString(r LockRef) string {
 	return fmt.Sprintf("%s%s", q.String(), mode)
 }
 
-func (s *Summary) empty() bool { return len(s.Acquires) == 0 && len(s.Releases) == 0 }
+func (s *Summary) empty() bool {
+	return len(s.Acquires) == 0 && len(s.Releases) == 0 && len(s.Calls) == 0
+}
+
+// changesLocks reports whether calling the function changes its caller's
+// locks.
+func (s *Summary) changesLocks() bool { return len(s.Acquires) > 0 || len(s.Releases) > 0 }
 
 func (s *Summary) sort() {
 	less := func(x []LockRef) func(i, j int) bool {
@@ -75,5 +98,8 @@ func (s *Summary) exportable() *Summary {
 	}
 	out.Acquires = keep(s.Acquires)
 	out.Releases = keep(s.Releases)
+	for _, c := range s.Calls {
+		out.Calls = append(out.Calls, ParamCall{Param: c.Param, Held: keep(c.Held)})
+	}
 	return out
 }

@@ -35,6 +35,9 @@ type state struct {
 	pass      *analysis.Pass
 	res       *Result
 	summaries map[*ssa.Function]*Summary
+	// paramCalls holds, for the function being solved, the locks held at
+	// each synchronous call of a function-typed parameter.
+	paramCalls map[int]*Set
 }
 
 func run(pass *analysis.Pass) (any, error) {
@@ -42,8 +45,10 @@ func run(pass *analysis.Pass) (any, error) {
 	s := &state{pass: pass, res: &Result{at: make(map[ssa.Instruction]*Set)},
 		summaries: make(map[*ssa.Function]*Summary)}
 	for _, fn := range CalleesFirst(funcs) {
+		s.paramCalls = make(map[int]*Set)
 		s.summaries[fn] = s.summarize(fn, s.solve(fn, &Set{}))
 	}
+	s.paramCalls = nil
 	// Closures that run in place or deferred see their caller's locks.
 	// SrcFuncs lists a function before its literals, so a caller's
 	// locks are final before its closures are solved again.
@@ -141,6 +146,7 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 			for _, instr := range b.Instrs {
 				if _, ok := instr.(ssa.CallInstruction); ok {
 					s.res.at[instr] = st
+					s.noteParamCall(fn, instr, st)
 				}
 				if _, ok := instr.(*ssa.Return); ok {
 					exits = append(exits, st)
@@ -179,7 +185,7 @@ func (s *state) transfer(fn *ssa.Function, instr ssa.Instruction, st *Set) *Set 
 func (s *state) call(cc *ssa.CallCommon, id string, st *Set) *Set {
 	c, ok := catalog.Classify(cc)
 	if !ok {
-		if sum, _ := s.calleeSummary(cc); sum == nil || sum.empty() {
+		if sum, _ := s.calleeSummary(cc); sum == nil || !sum.changesLocks() {
 			c, ok = catalog.ByName(cc)
 		}
 	}
@@ -229,7 +235,7 @@ func (s *state) applySummary(cc *ssa.CallCommon, id string, st *Set, acquires bo
 func (s *state) releasesOnly(cc *ssa.CallCommon, st *Set) *Set {
 	c, ok := catalog.Classify(cc)
 	if !ok {
-		if sum, _ := s.calleeSummary(cc); sum == nil || sum.empty() {
+		if sum, _ := s.calleeSummary(cc); sum == nil || !sum.changesLocks() {
 			c, ok = catalog.ByName(cc)
 		}
 	}
@@ -295,6 +301,27 @@ func (s *state) branch(b *ssa.BasicBlock, i int, st *Set) *Set {
 	return st.acquire(p, c.M.Op == catalog.TryAcquire, fmt.Sprintf("i%p", call))
 }
 
+// noteParamCall records the locks held where fn calls (or defers a call of)
+// one of its function-typed parameters.
+func (s *state) noteParamCall(fn *ssa.Function, instr ssa.Instruction, st *Set) {
+	if s.paramCalls == nil {
+		return
+	}
+	cc := inPlace(instr)
+	if cc == nil {
+		return
+	}
+	prm, ok := cc.Value.(*ssa.Parameter)
+	if !ok || cc.IsInvoke() {
+		return
+	}
+	for i, p := range fn.Params {
+		if p == prm {
+			s.paramCalls[i] = meet(s.paramCalls[i], st, "param:")
+		}
+	}
+}
+
 // summarize meets the states at fn's returns into what fn leaves its caller.
 func (s *state) summarize(fn *ssa.Function, exits []*Set) *Summary {
 	var st *Set
@@ -302,6 +329,19 @@ func (s *state) summarize(fn *ssa.Function, exits []*Set) *Summary {
 		st = meet(st, e, "exit:")
 	}
 	sum := &Summary{}
+	for i := range fn.Params {
+		ps, ok := s.paramCalls[i]
+		if !ok {
+			continue
+		}
+		c := ParamCall{Param: i}
+		for _, h := range ps.held {
+			if p, ok := relative(h.Path, fn); ok {
+				c.Held = append(c.Held, LockRef{Path: p, Exclusive: h.Exclusive})
+			}
+		}
+		sum.Calls = append(sum.Calls, c)
+	}
 	if st == nil {
 		return sum
 	}
@@ -347,22 +387,62 @@ func (s *state) callerLocks(fn *ssa.Function) *Set {
 	var entry *Set
 	for _, b := range parent.Blocks {
 		for _, instr := range b.Instrs {
-			var cc *ssa.CallCommon
-			switch c := instr.(type) {
-			case *ssa.Call:
-				cc = c.Common()
-			case *ssa.Defer:
-				cc = c.Common()
-			default:
+			cc := inPlace(instr)
+			st := s.res.at[instr]
+			if cc == nil || st == nil || cc.IsInvoke() {
 				continue
 			}
-			if cc.StaticCallee() != fn || cc.IsInvoke() {
-				continue
-			}
-			if st := s.res.at[instr]; st != nil {
+			if cc.StaticCallee() == fn {
 				entry = meet(entry, st, "call:")
+				continue
+			}
+			if held, ok := s.passedTo(cc, fn, st); ok {
+				entry = meet(entry, held, "call:")
 			}
 		}
 	}
 	return entry
+}
+
+// passedTo returns the locks fn runs under when it is passed as an argument
+// to a callee that calls that parameter in place: the caller's locks, which
+// stay held during the call, and those the callee holds when it calls it.
+func (s *state) passedTo(cc *ssa.CallCommon, fn *ssa.Function, st *Set) (*Set, bool) {
+	sum, args := s.calleeSummary(cc)
+	if sum == nil {
+		return nil, false
+	}
+	for j, a := range args {
+		if mc, ok := a.(*ssa.MakeClosure); ok {
+			a = mc.Fn
+		}
+		if a != fn {
+			continue
+		}
+		for _, c := range sum.Calls {
+			if c.Param != j {
+				continue
+			}
+			held := st
+			for k, r := range c.Held {
+				if p, ok := accesspath.Substitute(r.Path, args); ok {
+					held = held.acquire(p, r.Exclusive, fmt.Sprintf("param%p#%d", cc, k))
+				}
+			}
+			return held, true
+		}
+	}
+	return nil, false
+}
+
+// inPlace returns the call of a call or defer instruction: calls that run in
+// this goroutine, now or at return (not go statements); nil otherwise.
+func inPlace(instr ssa.Instruction) *ssa.CallCommon {
+	switch c := instr.(type) {
+	case *ssa.Call:
+		return c.Common()
+	case *ssa.Defer:
+		return c.Common()
+	}
+	return nil
 }
