@@ -51,7 +51,7 @@ type queueConfig struct {
 }
 
 // WithCapacity bounds the Queue to n items (at most MaxQueueItems). Without
-// it a Queue is bounded by bytes alone.
+// it, or with n = 0, a Queue is bounded by bytes alone.
 func WithCapacity(n int) QueueOption { return func(c *queueConfig) { c.items = n } }
 
 // WithByteCapacity bounds the bytes the Queue's messages may take, framing
@@ -173,7 +173,7 @@ func (q *Queue[T]) pickMode() {
 	switch {
 	case q.codec != nil:
 		q.mode = modeCodec
-	case codec.IsRaw[T]() && unsafe.Sizeof(*new(T)) > 0:
+	case codec.IsRaw[T]():
 		q.mode = modeRaw
 	default:
 		switch any(*new(T)).(type) {
@@ -189,9 +189,7 @@ func (q *Queue[T]) pickMode() {
 
 func (q *Queue[T]) ringConfig(cfg queueConfig) (ring.Config, error) {
 	var rc ring.Config
-	if q.mode == modeRaw {
-		rc.Fixed = uint64(unsafe.Sizeof(*new(T)))
-	}
+	rc.Fixed = q.fixed()
 	if cfg.items < 0 || cfg.items > MaxQueueItems {
 		return rc, fmt.Errorf("capacity of %d items is outside [1, %d]", cfg.items, MaxQueueItems)
 	}
@@ -217,6 +215,17 @@ func (q *Queue[T]) ringConfig(cfg queueConfig) (ring.Config, error) {
 	return rc, nil
 }
 
+// fixed is the ring's record size for T: T's size when T travels raw, 0
+// (length-prefixed records) otherwise. A zero-size T travels raw in empty
+// length-prefixed records, since fixed records of no bytes would take no
+// room and so could never fill the queue.
+func (q *Queue[T]) fixed() uint64 {
+	if q.mode != modeRaw {
+		return 0
+	}
+	return uint64(unsafe.Sizeof(*new(T)))
+}
+
 func queueFingerprint[T any]() uint64 { return layout.Fingerprint(reflect.TypeFor[T]()) }
 
 // queueRing returns where the ring lives in a Queue object, and its length.
@@ -239,8 +248,7 @@ func (q *Queue[T]) bind(ref arena.Ref, fp uint64) error {
 	if err != nil {
 		return err
 	}
-	fixed := r.Config().Fixed
-	if (q.mode == modeRaw) != (fixed != 0) || (q.mode == modeRaw && fixed != uint64(unsafe.Sizeof(*new(T)))) {
+	if fixed := r.Config().Fixed; fixed != q.fixed() {
 		return fmt.Errorf("%w: Queue of %d-byte records for a %d-byte %s", ErrCorrupt, fixed, unsafe.Sizeof(*new(T)), reflect.TypeFor[T]())
 	}
 	q.ref, q.r, q.fp = ref, r, fp

@@ -120,6 +120,27 @@ func TestQueueEncodedTypes(t *testing.T) {
 	}
 }
 
+// TestQueueZeroSizeItems: struct{} items (tokens) take room and count.
+func TestQueueZeroSizeItems(t *testing.T) {
+	q := mustQueue[struct{}](t, WithCapacity(3))
+	for i := 0; i < 3; i++ {
+		if err := q.TryPut(struct{}{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := q.TryPut(struct{}{}); !errors.Is(err, ErrFull) {
+		t.Fatalf("fourth token into 3: %v, want ErrFull", err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := q.TryGet(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := q.TryGet(); !errors.Is(err, ErrEmpty) {
+		t.Fatalf("TryGet after draining tokens: %v, want ErrEmpty", err)
+	}
+}
+
 func TestQueueTooLargeFailsAtOnce(t *testing.T) {
 	q := mustQueue[[]byte](t, WithByteCapacity(4096))
 	done := make(chan error, 1)
