@@ -92,6 +92,20 @@ func TestDictRawKeysAndValues(t *testing.T) {
 	if _, ok, err := d.Get(point{1, 1}); ok || err != nil {
 		t.Fatalf("Get of an absent key = %v, %v", ok, err)
 	}
+	// A set: values of size zero.
+	set, err := mp.NewDict[int32, struct{}]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Set(5, struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := set.Get(5); !ok || err != nil {
+		t.Fatalf("Get(5) of a set = %v, %v", ok, err)
+	}
+	if _, ok, err := set.Get(6); ok || err != nil {
+		t.Fatalf("Get(6) of a set = %v, %v", ok, err)
+	}
 }
 
 func TestDictUpdateFromGoroutines(t *testing.T) {
