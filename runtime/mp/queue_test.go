@@ -360,7 +360,7 @@ func TestQueueGoroutines(t *testing.T) {
 		go func() {
 			defer pw.Done()
 			for i := 0; i < each; i++ {
-				if err := q.Put(testMessage(p, i)); err != nil {
+				if err := q.Put(testMessage(p, i, 0)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -425,24 +425,27 @@ func TestQueueGoroutines(t *testing.T) {
 	}
 }
 
-// testMessage is producer p's item i: header, payload of varying length and
-// a checksum over both.
-func testMessage(p, i int) []byte {
-	b := binary.LittleEndian.AppendUint32(nil, uint32(p))
+// testMessage is producer p's item i: a header naming p, i and the payload
+// length, a payload of (i*7)%300+extra bytes that depend on i, and a
+// checksum over all of it.
+func testMessage(p, i, extra int) []byte {
+	n := (i*7)%300 + extra
+	b := make([]byte, 0, 16+n)
+	b = binary.LittleEndian.AppendUint32(b, uint32(p))
 	b = binary.LittleEndian.AppendUint32(b, uint32(i))
-	for k := 0; k < (i*7)%300; k++ {
+	b = binary.LittleEndian.AppendUint32(b, uint32(n))
+	for k := 0; k < n; k++ {
 		b = append(b, byte(i+k))
 	}
 	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 }
 
 func checkMessage(b []byte) (p, i int, err error) {
-	if len(b) < 12 || binary.LittleEndian.Uint32(b[len(b)-4:]) != crc32.ChecksumIEEE(b[:len(b)-4]) {
+	if len(b) < 16 || binary.LittleEndian.Uint32(b[len(b)-4:]) != crc32.ChecksumIEEE(b[:len(b)-4]) {
 		return 0, 0, errors.New("message torn or corrupt")
 	}
-	p, i = int(binary.LittleEndian.Uint32(b)), int(binary.LittleEndian.Uint32(b[4:]))
-	if len(b) != 12+(i*7)%300 {
+	if n := binary.LittleEndian.Uint32(b[8:]); uint64(len(b)) != 16+uint64(n) {
 		return 0, 0, errors.New("message of the wrong length")
 	}
-	return p, i, nil
+	return int(binary.LittleEndian.Uint32(b)), int(binary.LittleEndian.Uint32(b[4:])), nil
 }
