@@ -91,7 +91,8 @@ func run(pass *analysis.Pass) (any, error) {
 		summaries: make(map[*ssa.Function]*Accessor),
 		res:       &Result{Funcs: make(map[*ssa.Function][]*Access)},
 	}
-	for _, fn := range locks.CalleesFirst(ssainfo.SrcFuncs) {
+	funcs := locks.Funcs(ssainfo)
+	for _, fn := range locks.CalleesFirst(funcs) {
 		acc := c.collect(fn)
 		if len(acc) > 0 {
 			c.res.Funcs[fn] = acc
@@ -105,7 +106,7 @@ func run(pass *analysis.Pass) (any, error) {
 			}
 		}
 	}
-	for _, fn := range ssainfo.SrcFuncs {
+	for _, fn := range funcs {
 		if _, ok := c.res.Funcs[fn]; ok {
 			c.res.Order = append(c.res.Order, fn)
 		}

@@ -41,7 +41,7 @@ type state struct {
 }
 
 func run(pass *analysis.Pass) (any, error) {
-	funcs := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA).SrcFuncs
+	funcs := Funcs(pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA))
 	s := &state{pass: pass, res: &Result{at: make(map[ssa.Instruction]*Set)},
 		summaries: make(map[*ssa.Function]*Summary)}
 	for _, fn := range CalleesFirst(funcs) {
@@ -67,6 +67,27 @@ func run(pass *analysis.Pass) (any, error) {
 		}
 	}
 	return s.res, nil
+}
+
+// Funcs returns the source functions of the package: buildssa's, and the
+// function literals in package-level variable initialisers (var worker =
+// mp.NewFunc(..., func(...) {...})), which live in the package's init.
+func Funcs(info *buildssa.SSA) []*ssa.Function {
+	funcs := info.SrcFuncs
+	init := info.Pkg.Func("init")
+	if init == nil {
+		return funcs
+	}
+	funcs = append([]*ssa.Function(nil), funcs...)
+	var add func(fn *ssa.Function)
+	add = func(fn *ssa.Function) {
+		for _, anon := range fn.AnonFuncs {
+			funcs = append(funcs, anon)
+			add(anon)
+		}
+	}
+	add(init)
+	return funcs
 }
 
 // CalleesFirst orders funcs so that a function comes after the functions of
