@@ -31,13 +31,12 @@ func runPairs(b *testing.B, s benchShape, put func(i int) error, get func() erro
 	b.Helper()
 	b.SetBytes(int64(s.size))
 	var wg sync.WaitGroup
-	share := func(k, n int) int { return b.N/n + btoi(k < b.N%n) }
 	b.ResetTimer()
 	for p := 0; p < s.prod; p++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < share(p, s.prod); i++ {
+			for i := 0; i < share(b.N, s.prod, p); i++ {
 				if err := put(i); err != nil {
 					b.Error(err)
 					return
@@ -49,7 +48,7 @@ func runPairs(b *testing.B, s benchShape, put func(i int) error, get func() erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < share(c, s.co); i++ {
+			for i := 0; i < share(b.N, s.co, c); i++ {
 				if err := get(); err != nil {
 					b.Error(err)
 					return
@@ -62,11 +61,13 @@ func runPairs(b *testing.B, s benchShape, put func(i int) error, get func() erro
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
-func btoi(v bool) int {
-	if v {
-		return 1
+// share is part k's share of total split into parts.
+func share(total, parts, k int) int {
+	n := total / parts
+	if k < total%parts {
+		n++
 	}
-	return 0
+	return n
 }
 
 func BenchmarkQueue(b *testing.B) {

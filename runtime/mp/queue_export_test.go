@@ -5,4 +5,5 @@ package mp
 var (
 	QueueTestMessage  = testMessage
 	QueueCheckMessage = checkMessage
+	QueueShare        = share
 )

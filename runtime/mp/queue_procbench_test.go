@@ -112,13 +112,13 @@ func BenchmarkQueueProcs(b *testing.B) {
 			var procs []*mp.Process
 			for c := 0; c < s.co; c++ {
 				arg := side
-				arg.N = b.N/s.co + btoi(c < b.N%s.co)
+				arg.N = mp.QueueShare(b.N, s.co, c)
 				procs = append(procs, start(b, benchGetter, arg))
 			}
 			if s.prod > 1 {
 				for p := 0; p < s.prod; p++ {
 					arg := side
-					arg.N = b.N/s.prod + btoi(p < b.N%s.prod)
+					arg.N = mp.QueueShare(b.N, s.prod, p)
 					procs = append(procs, start(b, benchPutter, arg))
 				}
 			}
@@ -190,11 +190,4 @@ func BenchmarkUnixSocketProcs(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		})
 	}
-}
-
-func btoi(v bool) int {
-	if v {
-		return 1
-	}
-	return 0
 }
