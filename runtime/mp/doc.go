@@ -1,6 +1,7 @@
 // Package mp brings Python's multiprocessing primitives to Go on Linux: a
-// cross-process Lock, shared Value and Array cells, and worker processes
-// started by re-executing the program, all over one mmap'd shared arena.
+// cross-process Lock, shared Value and Array cells, a Queue, Dict and List,
+// a Manager that unrelated programs open by name, and worker processes
+// started by re-executing the program, all over mmap'd shared memory.
 //
 // The first shared object a program makes creates the arena, a sparse memfd
 // of MPRACE_ARENA_SIZE bytes (1 GiB of address space by default, memory used
@@ -11,7 +12,14 @@
 //
 // Objects hold only values that mean the same in every process: Value and
 // Array accept fixed-size types without pointers (numbers, booleans, and
-// arrays and structs of them) and refuse others at construction.
+// arrays and structs of them) and refuse others at construction. Queue, Dict
+// and List take any type: pointer-free ones travel raw, strings and byte
+// slices as they are, others through encoding/gob, in which handles encode
+// themselves as references to the same shared objects.
+//
+// A Manager is a named arena under /dev/shm (mode 0600) holding named Dicts
+// and Lists, for programs that are not of one family: a daemon creates it, a
+// command-line tool opens it by name.
 //
 // Every handle has a safe read-modify-write. Int and IntArray have atomic
 // Add, CompareAndSwap and Swap; every Value and Array has Update, which runs
