@@ -3,6 +3,7 @@ package ring
 import (
 	"context"
 	"math"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -93,8 +94,10 @@ func (w *waiter) wait(ctx context.Context, r *Ring, s *sleepSide, ready func() b
 			return nil
 		}
 		if i >= spinChecks {
-			// runtime.Gosched would only run this process's goroutines;
-			// the other side is usually another process.
+			// The other side may be a goroutine of this process, which
+			// Gosched lets run, or another process, which sched_yield
+			// does.
+			runtime.Gosched()
 			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 		}
 	}
