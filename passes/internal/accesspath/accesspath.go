@@ -180,6 +180,30 @@ func of(v ssa.Value, depth int) (Path, bool) {
 		if b := binding(v); b != nil {
 			return of(b, depth+1)
 		}
+	case *ssa.Call:
+		// A getter (s.Counter(), counter()) names what it returns by
+		// how it is called: the same getter of the same base is the
+		// same cell, as it is to the programmer.
+		callee := v.Call.StaticCallee()
+		if callee == nil || v.Call.Signature().Results().Len() != 1 {
+			break
+		}
+		if _, ok := v.Type().Underlying().(*types.Pointer); !ok {
+			break
+		}
+		switch len(v.Call.Args) {
+		case 0:
+			return Path{RootKind: RootGlobal, RootID: "func " + callee.String(), RootName: callee.Name() + "()"}, true
+		case 1:
+			if v.Call.Signature().Recv() == nil && callee.Signature.Recv() == nil {
+				break
+			}
+			p, ok := of(v.Call.Args[0], depth+1)
+			if !ok {
+				return p, false
+			}
+			return p.Append(Elem{Kind: ElemField, Name: callee.Name() + "()"}), true
+		}
 	}
 	v = resolve(v)
 	return Path{RootKind: RootValue, RootID: valueID(v), RootName: showValue(v)}, true
