@@ -5,8 +5,10 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/ssa"
 
 	"github.com/mprace/mprace/passes/cells"
+	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
 	"github.com/mprace/mprace/passes/internal/flow"
 	"github.com/mprace/mprace/passes/internal/report"
@@ -27,6 +29,8 @@ func run(pass *analysis.Pass) (any, error) {
 	rep := report.New(pass)
 	res.EachWrite(func(w *cells.Access, accs []*cells.Access) {
 		if r := lostUpdate(w, accs); r != nil {
+			reportLost(rep, r, w)
+		} else if r := capturedRead(w, res); r != nil {
 			reportLost(rep, r, w)
 		}
 	})
@@ -123,4 +127,36 @@ func restores(r, w *cells.Access) bool {
 		}
 	}
 	return len(w.Stored) > 0
+}
+
+// capturedRead finds a read in an enclosing function whose value a closure
+// captures and writes back: x := c.Load(); go func() { c.Store(x + 1) }().
+func capturedRead(w *cells.Access, res *cells.Result) *cells.Access {
+	if w.Claimed {
+		return nil
+	}
+	fn := w.Instr.Parent()
+	for _, fv := range fn.FreeVars {
+		if !flow.Forward(fv).Meets(w.Stored...) {
+			continue
+		}
+		var val ssa.Value = fv
+		for anc := fn.Parent(); anc != nil; anc = anc.Parent() {
+			f, ok := val.(*ssa.FreeVar)
+			if !ok {
+				break
+			}
+			if val = accesspath.Binding(f); val == nil {
+				break
+			}
+			for _, r := range res.Funcs[anc] {
+				if r.Op == catalog.Read && r.Flow != nil && r.Flow[val] && r.Cell.Key() == w.Cell.Key() {
+					if _, ok := locks.SharedExclusive(r.Locks, w.Locks); !ok {
+						return r
+					}
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -225,8 +225,10 @@ func resolve(v ssa.Value) ssa.Value {
 	return v
 }
 
-// binding returns the value bound to fv where its closure is created, when
-// the closure is created exactly once.
+// Binding returns the value bound to fv where its closure is created (in the
+// enclosing function), when the closure is created exactly once; else nil.
+func Binding(fv *ssa.FreeVar) ssa.Value { return binding(fv) }
+
 func binding(fv *ssa.FreeVar) ssa.Value {
 	fn := fv.Parent()
 	if fn == nil || fn.Parent() == nil {
