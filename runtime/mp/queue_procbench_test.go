@@ -1,14 +1,18 @@
 package mp_test
 
-// Queue benchmarks across processes, with the baseline in the same run: the
+// Queue benchmarks across processes, with the baselines in the same run: the
 // same messages over a Unix SOCK_SEQPACKET connection between the test
-// process and a worker. Worker start-up is outside the timed region.
+// process and a worker, and through Python's multiprocessing.Queue. Worker
+// start-up is outside the timed region.
 
 import (
 	"context"
 	"fmt"
 	"net"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -188,6 +192,39 @@ func BenchmarkUnixSocketProcs(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
+
+// BenchmarkPythonQueueProcs is Python's multiprocessing.Queue moving the
+// same messages from one process to another (testdata/pyqueue.py), when
+// python3 is installed. The script times itself, without Python's start-up,
+// over at least a few thousand messages.
+func BenchmarkPythonQueueProcs(b *testing.B) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		b.Skip("python3 is not installed: no Python baseline")
+	}
+	for _, s := range []struct {
+		name, mode string
+		size, min  int
+	}{
+		{"8B/1x1", "int", 8, 20000},
+		{"64KiB/1x1", "bytes64k", 64 << 10, 2000},
+	} {
+		b.Run(s.name, func(b *testing.B) {
+			n := max(b.N, s.min)
+			out, err := exec.Command(py, "testdata/pyqueue.py", s.mode, strconv.Itoa(n)).Output()
+			if err != nil {
+				b.Fatalf("pyqueue.py %s: %v", s.mode, err)
+			}
+			secs, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+			if err != nil || secs <= 0 {
+				b.Fatalf("pyqueue.py printed %q", out)
+			}
+			b.ReportMetric(secs*1e9/float64(n), "ns/op")
+			b.ReportMetric(float64(n)/secs, "msgs/s")
+			b.ReportMetric(float64(n)*float64(s.size)/secs/1e6, "MB/s")
 		})
 	}
 }
