@@ -7,3 +7,6 @@ var (
 	QueueCheckMessage = checkMessage
 	QueueShare        = share
 )
+
+// QueueSleepers reports the counts of sleeping consumers and producers.
+func QueueSleepers[T any](q *Queue[T]) (consumers, producers int) { return q.r.Sleepers() }

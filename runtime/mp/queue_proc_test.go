@@ -354,3 +354,44 @@ func TestQueueDeadlineAndCloseAcrossProcesses(t *testing.T) {
 		t.Logf("the closed queue took %v to wake the worker (a loaded machine?)", d)
 	}
 }
+
+// TestQueueKilledSleepersForgotten: consumers SIGKILLed while asleep in Get
+// stay counted as sleepers until a publish finds them dead, after which
+// publishes no longer pay for waking them.
+func TestQueueKilledSleepersForgotten(t *testing.T) {
+	q, err := mp.NewQueue[int64]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	arg := struct {
+		Q       *mp.Queue[int64]
+		Timeout time.Duration
+	}{Q: q}
+	var procs []*mp.Process
+	for i := 0; i < 3; i++ {
+		procs = append(procs, start(t, queueWaiter, arg))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for c, _ := mp.QueueSleepers(q); c != 3; c, _ = mp.QueueSleepers(q) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d consumers counted asleep, want 3", c)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for _, p := range procs {
+		p.Kill()
+		p.Join()
+	}
+	if c, _ := mp.QueueSleepers(q); c != 3 {
+		t.Fatalf("%d sleepers counted right after the kills, want the 3 dead ones", c)
+	}
+	if err := q.Put(1); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := mp.QueueSleepers(q); c != 0 {
+		t.Fatalf("%d sleepers still counted after a publish found them dead", c)
+	}
+	if x, err := q.TryGet(); err != nil || x != 1 {
+		t.Fatalf("TryGet = %d, %v", x, err)
+	}
+}

@@ -142,3 +142,9 @@ func (w *waiter) done() {
 		w.stop()
 	}
 }
+
+// Sleepers returns how many callers are counted as asleep waiting for a
+// record and for space: a diagnostic, stale as soon as it is read.
+func (r *Ring) Sleepers() (consumers, producers int) {
+	return int(atomic.LoadUint32(&r.h.notEmpty.waiting)), int(atomic.LoadUint32(&r.h.notFull.waiting))
+}
