@@ -2,6 +2,7 @@ package readmodifywrite
 
 import (
 	"fmt"
+	"go/token"
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
@@ -150,7 +151,8 @@ func capturedRead(w *cells.Access, res *cells.Result) *cells.Access {
 				break
 			}
 			for _, r := range res.Funcs[anc] {
-				if r.Op == catalog.Read && r.Flow != nil && r.Flow[val] && r.Cell.Key() == w.Cell.Key() {
+				if r.Op == catalog.Read && r.Flow != nil && r.Flow[val] && r.Cell.Key() == w.Cell.Key() &&
+					!restoresCaptured(r, w, fv, val) {
 					if _, ok := locks.SharedExclusive(r.Locks, w.Locks); !ok {
 						return r
 					}
@@ -159,4 +161,48 @@ func capturedRead(w *cells.Access, res *cells.Result) *cells.Access {
 		}
 	}
 	return nil
+}
+
+// restoresCaptured is restores for a closure that writes back, unchanged,
+// the value its enclosing function read: defer func() { SetFlags(flags) }().
+// Closures capture variables by reference: the bound value is then the
+// variable, and it must hold nothing but the value read.
+func restoresCaptured(r, w *cells.Access, fv *ssa.FreeVar, bound ssa.Value) bool {
+	if !r.Exact || !holdsOnly(bound, flow.Unchanged(r.Value)) {
+		return false
+	}
+	for _, ref := range *fv.Referrers() {
+		if st, ok := ref.(*ssa.Store); ok && st.Addr == fv {
+			return false // the closure assigns the variable: x *= 2
+		}
+	}
+	for _, v := range w.Stored {
+		u := flow.Unchanged(v)
+		if load, ok := u.(*ssa.UnOp); ok && load.Op == token.MUL {
+			u = load.X
+		}
+		if u != fv {
+			return false
+		}
+	}
+	return len(w.Stored) > 0
+}
+
+// holdsOnly reports whether v is val, or a variable whose every assignment
+// stores val.
+func holdsOnly(v, val ssa.Value) bool {
+	alloc, ok := v.(*ssa.Alloc)
+	if !ok {
+		return flow.Unchanged(v) == val
+	}
+	stores := 0
+	for _, ref := range *alloc.Referrers() {
+		if st, ok := ref.(*ssa.Store); ok && st.Addr == alloc {
+			if flow.Unchanged(st.Val) != val {
+				return false
+			}
+			stores++
+		}
+	}
+	return stores > 0
 }
