@@ -112,11 +112,43 @@ func IndexElem(v ssa.Value) Elem {
 		}
 		return Elem{Kind: ElemIndex, Name: "c" + s, Show: s}
 	}
-	v = resolve(v)
-	if p, ok := Of(v); ok && len(p.Elems) == 0 {
-		return Elem{Kind: ElemIndex, Name: p.Key(), Show: p.RootName}
+	key, show := indexExpr(resolve(v), 0)
+	return Elem{Kind: ElemIndex, Name: key, Show: show}
+}
+
+// indexExpr gives an index value a key that is equal for equal
+// computations: a[i%4] and a[i%4] computed twice from the same i are the
+// same element, as are two loads of the same variable or field.
+func indexExpr(v ssa.Value, depth int) (key, show string) {
+	if depth > 8 {
+		return valueID(v), showValue(v)
 	}
-	return Elem{Kind: ElemIndex, Name: valueID(v), Show: showValue(v)}
+	switch x := v.(type) {
+	case *ssa.Const:
+		if x.Value != nil {
+			return "c" + x.Value.ExactString(), x.Value.ExactString()
+		}
+	case *ssa.BinOp:
+		kx, sx := indexExpr(resolve(x.X), depth+1)
+		ky, sy := indexExpr(resolve(x.Y), depth+1)
+		return "(" + kx + x.Op.String() + ky + ")", sx + x.Op.String() + sy
+	case *ssa.Convert:
+		return indexExpr(resolve(x.X), depth+1)
+	case *ssa.ChangeType:
+		return indexExpr(resolve(x.X), depth+1)
+	case *ssa.UnOp:
+		if x.Op.String() != "*" {
+			k, sh := indexExpr(resolve(x.X), depth+1)
+			return x.Op.String() + k, x.Op.String() + sh
+		}
+		if p, ok := Of(x); ok {
+			return p.Key(), p.String()
+		}
+	}
+	if p, ok := Of(v); ok && len(p.Elems) == 0 {
+		return p.Key(), p.RootName
+	}
+	return valueID(v), showValue(v)
 }
 
 // Of returns the canonical path of v.

@@ -81,7 +81,7 @@ func IsWrite(a *cells.Access) bool { return a.Op == catalog.Write }
 // or pointer argument instead.
 func (r *Reporter) CellName(a *cells.Access) string {
 	name := a.Cell.String()
-	if !strings.HasPrefix(name, "(") {
+	if !strings.Contains(name, "(t") {
 		return name
 	}
 	call := r.CallAt(a.Pos())

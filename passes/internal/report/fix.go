@@ -1,7 +1,10 @@
 package report
 
 import (
+	"bytes"
 	"go/ast"
+	"go/format"
+	"go/parser"
 	"go/token"
 	"strings"
 
@@ -106,7 +109,10 @@ func (r *Reporter) UpdateFix(w, rd *ast.CallExpr, indexed bool, elemType string)
 	if name == "" {
 		return Edit{}, false
 	}
-	body := strings.Replace(valText, rdText, name, 1)
+	body, ok := gofmt(strings.Replace(valText, rdText, name, 1))
+	if !ok {
+		return Edit{}, false
+	}
 	fn := "func(" + name + " " + elemType + ") " + elemType + " { return " + body + " }"
 	recv := r.Text(w.Fun.(*ast.SelectorExpr).X)
 	var call string
@@ -136,4 +142,19 @@ func freshName(e ast.Expr) string {
 		}
 	}
 	return ""
+}
+
+// gofmt formats an expression as gofmt would, so that the body of a
+// suggested closure reads as if written by hand; it reports false if the
+// text does not parse.
+func gofmt(expr string) (string, bool) {
+	e, err := parser.ParseExpr(expr)
+	if err != nil {
+		return "", false
+	}
+	var b bytes.Buffer
+	if err := format.Node(&b, token.NewFileSet(), e); err != nil {
+		return "", false
+	}
+	return b.String(), true
 }

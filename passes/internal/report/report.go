@@ -19,6 +19,7 @@ import (
 type Reporter struct {
 	pass  *analysis.Pass
 	calls map[token.Pos]*ast.CallExpr
+	src   map[string][]byte // file contents by name, for Text
 	// ignores maps file name and line to the suppression comment there.
 	ignores map[string]map[int]suppression
 }
@@ -141,8 +142,23 @@ func (r *Reporter) CallAt(lparen token.Pos) *ast.CallExpr {
 	return r.calls[lparen]
 }
 
-// Text returns the source form of n.
+// Text returns the source form of n: its text as written when the file can
+// be read (so a fix keeps the user's spacing), else n formatted.
 func (r *Reporter) Text(n ast.Node) string {
+	if tf := r.pass.Fset.File(n.Pos()); tf != nil && r.pass.ReadFile != nil {
+		if r.src == nil {
+			r.src = make(map[string][]byte)
+		}
+		src, ok := r.src[tf.Name()]
+		if !ok {
+			src, _ = r.pass.ReadFile(tf.Name())
+			r.src[tf.Name()] = src
+		}
+		start, end := tf.Offset(n.Pos()), tf.Offset(n.End())
+		if src != nil && start <= end && end <= len(src) {
+			return string(src[start:end])
+		}
+	}
 	var b bytes.Buffer
 	if err := format.Node(&b, r.pass.Fset, n); err != nil {
 		return ""
