@@ -5,6 +5,7 @@ package mp_test
 // moments in the middle of their Puts and Gets.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -175,10 +176,13 @@ func killProducers(t *testing.T, extra, capacity int) {
 	next := make(map[int]int) // producer -> next item expected
 	errc := make(chan error, 1)
 	go func() {
+		// The first bad item is the verdict, but the consumer drains on to
+		// the end, so that the producers never block on a full queue.
+		var first error
 		for {
 			b, err := q.Get()
 			if errors.Is(err, mp.ErrClosed) {
-				errc <- nil
+				errc <- first
 				return
 			}
 			if err != nil {
@@ -186,15 +190,13 @@ func killProducers(t *testing.T, extra, capacity int) {
 				return
 			}
 			p, i, err := mp.QueueCheckMessage(b)
-			if err != nil {
-				errc <- err
-				return
+			switch {
+			case err != nil:
+				first = cmp.Or(first, err)
+			case i != next[p]:
+				first = cmp.Or(first, fmt.Errorf("producer %d: item %d after %d", p, i, next[p]-1))
 			}
-			if i != next[p] {
-				errc <- fmt.Errorf("producer %d: item %d after %d", p, i, next[p]-1)
-				return
-			}
-			next[p]++
+			next[p] = i + 1
 		}
 	}()
 	procs := []*mp.Process{
