@@ -107,18 +107,18 @@ func killConsumers(t *testing.T, extra, capacity int) {
 	for i := range procs {
 		procs[i] = start(t, queueConsumer, arg)
 	}
-	stop := make(chan struct{})
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
 	sent := make(chan int, 1)
 	go func() {
 		i := 0
-	loop:
 		for ; i < most; i++ {
-			select {
-			case <-stop:
-				break loop
-			default:
+			// A Put that waits when stop comes is not counted as sent.
+			err := q.PutContext(ctx, mp.QueueTestMessage(0, i, extra))
+			if errors.Is(err, context.Canceled) {
+				break
 			}
-			if err := q.Put(mp.QueueTestMessage(0, i, extra)); err != nil {
+			if err != nil {
 				t.Error(err)
 				break
 			}
@@ -135,7 +135,7 @@ func killConsumers(t *testing.T, extra, capacity int) {
 			t.Fatal("a killed consumer reported success: it was not killed mid-stream")
 		}
 	}
-	close(stop)
+	stop()
 	n := <-sent
 	q.Close()
 	joinAll(t, procs)
