@@ -44,11 +44,22 @@ func run(pass *analysis.Pass) (any, error) {
 	funcs := Funcs(pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA))
 	s := &state{pass: pass, res: &Result{at: make(map[ssa.Instruction]*Set)},
 		summaries: make(map[*ssa.Function]*Summary)}
-	for _, fn := range CalleesFirst(funcs) {
+	order := CalleesFirst(funcs)
+	for _, fn := range order {
 		s.paramCalls = make(map[int]*Set)
 		s.summaries[fn] = s.summarize(fn, s.solve(fn, &Set{}))
 	}
 	s.paramCalls = nil
+	// Unexported functions called only directly run under the locks all
+	// their callers hold (the xxxLocked convention); callers first.
+	private := privateCallees(funcs)
+	for i := len(order) - 1; i >= 0; i-- {
+		if fn := order[i]; private[fn] {
+			if entry := s.callSiteLocks(fn, funcs); entry != nil {
+				s.solve(fn, entry)
+			}
+		}
+	}
 	// Closures that run in place or deferred see their caller's locks.
 	// SrcFuncs lists a function before its literals, so a caller's
 	// locks are final before its closures are solved again.
