@@ -9,34 +9,41 @@ import (
 )
 
 // privateCallees returns the unexported top-level functions and methods of
-// funcs that are only ever called directly: every caller is in this
-// package and visible, so their locks are known at every entry.
-func privateCallees(funcs []*ssa.Function) map[*ssa.Function]bool {
-	out := make(map[*ssa.Function]bool)
+// funcs that are only ever called directly (every caller is in this
+// package and visible, so their locks are known at every entry), each with
+// its call sites.
+func privateCallees(funcs []*ssa.Function) map[*ssa.Function][]ssa.Instruction {
+	out := make(map[*ssa.Function][]ssa.Instruction)
 	for _, fn := range funcs {
 		if fn.Parent() == nil && fn.Object() != nil && !ast.IsExported(fn.Name()) && fn.Name() != "init" {
-			out[fn] = true
+			out[fn] = nil
 		}
 	}
+	escaped := make(map[*ssa.Function]bool)
 	// A function used as a value (stored, passed, a method value) may be
 	// called from anywhere.
 	for _, fn := range funcs {
 		for _, b := range fn.Blocks {
 			for _, instr := range b.Instrs {
 				var skip ssa.Value
-				if c, ok := instr.(ssa.CallInstruction); ok {
-					skip = c.Common().Value
-					if _, isGo := instr.(*ssa.Go); isGo {
-						skip = nil
+				if cc := inPlace(instr); cc != nil && !cc.IsInvoke() {
+					skip = cc.Value
+					if f, ok := skip.(*ssa.Function); ok {
+						if sites, private := out[f]; private {
+							out[f] = append(sites, instr)
+						}
 					}
 				}
 				for _, op := range instr.Operands(nil) {
 					if f, ok := (*op).(*ssa.Function); ok && f != skip {
-						delete(out, f)
+						escaped[f] = true
 					}
 				}
 			}
 		}
+	}
+	for f := range escaped {
+		delete(out, f)
 	}
 	return out
 }
@@ -44,27 +51,14 @@ func privateCallees(funcs []*ssa.Function) map[*ssa.Function]bool {
 // callSiteLocks meets the locks held at every direct call of fn, expressed
 // in fn's terms (a lock s.mu of an argument s becomes the parameter's).
 // It returns nil when fn has no call site with known locks.
-func (s *state) callSiteLocks(fn *ssa.Function, funcs []*ssa.Function) *Set {
+func (s *state) callSiteLocks(fn *ssa.Function, sites []ssa.Instruction) *Set {
 	var entry *Set
-	sites := 0
-	for _, caller := range funcs {
-		for _, b := range caller.Blocks {
-			for _, instr := range b.Instrs {
-				cc := inPlace(instr)
-				if cc == nil || cc.IsInvoke() || cc.StaticCallee() != fn {
-					continue
-				}
-				st := s.res.at[instr]
-				if st == nil {
-					return nil // a call site not reached by the analysis
-				}
-				entry = meet(entry, translate(st, cc.Args, fn), "entry:")
-				sites++
-			}
+	for _, instr := range sites {
+		st := s.res.at[instr]
+		if st == nil {
+			return nil // a call site not reached by the analysis
 		}
-	}
-	if sites == 0 {
-		return nil
+		entry = meet(entry, translate(st, inPlace(instr).Args, fn), "entry:")
 	}
 	return entry
 }

@@ -54,8 +54,8 @@ func run(pass *analysis.Pass) (any, error) {
 	// their callers hold (the xxxLocked convention); callers first.
 	private := privateCallees(funcs)
 	for i := len(order) - 1; i >= 0; i-- {
-		if fn := order[i]; private[fn] {
-			if entry := s.callSiteLocks(fn, funcs); entry != nil {
+		if sites, ok := private[order[i]]; ok {
+			if fn, entry := order[i], s.callSiteLocks(order[i], sites); entry != nil {
 				s.solve(fn, entry)
 			}
 		}
