@@ -89,6 +89,9 @@ func (d *Dict[K, V]) valid() {
 	if d.m == nil {
 		panic(fmt.Sprintf("mp: use of a Dict[%s] not made by NewDict", dictTypes[K, V]()))
 	}
+	if d.ref.Arena.Closed() {
+		panic(fmt.Sprintf("mp: use of a Dict[%s] after its Manager was closed", dictTypes[K, V]()))
+	}
 }
 
 func (d *Dict[K, V]) fail(op string, err error) error {

@@ -72,6 +72,9 @@ func (l *List[T]) valid() {
 	if l.l == nil {
 		panic(fmt.Sprintf("mp: use of a List[%s] not made by NewList", reflect.TypeFor[T]()))
 	}
+	if l.ref.Arena.Closed() {
+		panic(fmt.Sprintf("mp: use of a List[%s] after its Manager was closed", reflect.TypeFor[T]()))
+	}
 }
 
 func (l *List[T]) fail(op string, err error) error {

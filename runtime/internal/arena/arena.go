@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/mprace/mprace/runtime/internal/rlock"
@@ -79,6 +80,9 @@ type Arena struct {
 	slots *[MaxSlots]slot
 	self  uint32 // this process's owner id in locks of this arena
 	id    [16]byte
+	// closed is set by Close before the memory goes, so that a handle used
+	// afterwards can say so instead of faulting on an unmapped address.
+	closed atomic.Bool
 }
 
 var registry struct {
@@ -200,6 +204,9 @@ func attach(mem []byte) (*Arena, error) {
 // Close unmaps the arena and releases this process's slot. Handles into it
 // must not be used afterwards.
 func (a *Arena) Close() error {
+	if a.closed.Swap(true) {
+		return nil
+	}
 	registry.Lock()
 	delete(registry.m, a.id)
 	registry.Unlock()
@@ -214,6 +221,10 @@ func (a *Arena) Close() error {
 	a.mem = nil
 	return err
 }
+
+// Closed reports whether Close was called. Handles check it before they touch
+// the arena; Close must still not race with their use.
+func (a *Arena) Closed() bool { return a.closed.Load() }
 
 // Lookup finds an open arena by id.
 func Lookup(id [16]byte) (*Arena, error) {
