@@ -42,7 +42,7 @@ The race detector cannot see this (every step is atomic, and it does not see
 other processes at all).
 
 The check understands sync/atomic types and functions, runtime/mp handles and
-their elements, locks (mp.Lock, the handles' own locks, sync.Mutex, the write
+their elements (Array and IntArray indices, Dict keys, List indices), locks (mp.Lock, the handles' own locks, sync.Mutex, the write
 lock of sync.RWMutex, sync.Locker), and accessor and lock-helper functions in
 any package. It is silent for atomic updates (Add, CompareAndSwap, Swap,
 And, Or, Update), CompareAndSwap loops, a read of one cell written to another,
@@ -51,10 +51,15 @@ and code inside one held exclusive lock.`,
 
 x := v.Load()
 x.Hits++
-v.Store(x)`,
+v.Store(x)
+
+n, _, _ := d.Get("hits") // d is an mp.Dict; an mp.List's Get(i) and Set(i, x) alike
+d.Set("hits", n+1)`,
 		Good: `counter.Add(1)
 
-v.Update(func(x Stats) Stats { x.Hits++; return x })`,
+v.Update(func(x Stats) Stats { x.Hits++; return x })
+
+d.Update("hits", func(n int) int { return n + 1 })`,
 		Since:    "v0.1.0",
 		Severity: "error",
 	},

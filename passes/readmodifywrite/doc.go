@@ -24,6 +24,15 @@
 // one exclusive lock acquisition covers both the read and the write.
 //
 // Fixes: counter.Add(1) for integer cells; v.Update(func(x T) T { ... }) for
-// runtime/mp values and arrays; otherwise a CompareAndSwap loop or a lock.
+// runtime/mp values and arrays; for a Dict or List, a Get statement followed
+// by the Set of its value,
+//
+//	n, _, _ := d.Get(k)
+//	d.Set(k, n+1)
+//
+// becomes d.Update(k, func(n V) V { return n + 1 }) when nothing else uses n
+// or the Get's other results. Otherwise the message names the handle's
+// atomic method (d.Update(k, ...), c.Add(...)), a CompareAndSwap loop, or a
+// lock.
 // A deliberate case is silenced with //mprace:ignore <reason> on the line.
 package readmodifywrite

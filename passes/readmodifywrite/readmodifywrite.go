@@ -62,9 +62,9 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 func reportLost(rep *report.Reporter, r, w *cells.Access) {
 	cell := rep.CellName(w)
 	edit, fixed := fix(rep, r, w)
-	remedy := report.Remedy(w)
+	remedy := rep.Remedy(w)
 	if fixed {
-		remedy = "use " + edit.Call
+		remedy = "use " + edit.Call + rep.OwnLock(w)
 	}
 	msg := fmt.Sprintf("non-atomic read-modify-write of %s: read by %s at %s and written by %s at %s "+
 		"with no lock held from the read through the write, so an update made in between by another "+
@@ -82,13 +82,21 @@ func reportLost(rep *report.Reporter, r, w *cells.Access) {
 }
 
 // fix offers Add for integer cells and Update for runtime/mp handles when
-// the read is a direct call inside the written expression.
+// the read is a direct call inside the written expression, and Update for a
+// Dict or List element read by a Get statement just before the Set.
 func fix(rep *report.Reporter, r, w *cells.Access) (report.Edit, bool) {
-	if r.Via != nil || w.Via != nil || w.Deferred || len(w.Stored) != 1 {
+	if r.Via != nil || w.Via != nil || w.Deferred {
 		return report.Edit{}, false
 	}
 	wc, rc := rep.CallAt(w.Pos()), rep.CallAt(r.Pos())
 	if wc == nil || rc == nil {
+		return report.Edit{}, false
+	}
+	if rc.End() < wc.Pos() && w.Call.Type != nil && w.Call.Type.Updater && w.Call.M.Index >= 0 {
+		// The read is a statement of its own (v, _, _ := d.Get(k)).
+		return rep.GetSetFix(wc, rc)
+	}
+	if len(w.Stored) != 1 {
 		return report.Edit{}, false
 	}
 	t := w.Stored[0].Type()

@@ -10,9 +10,16 @@ import (
 )
 
 func Test(t *testing.T) {
+	dir := fixtures(t)
+	analysistest.RunWithSuggestedFixes(t, dir, readmodifywrite.Analyzer, "./rmw/...", "./accessor/lib", "./accessor/rmwuse")
+}
+
+// fixtures returns the absolute path of the fixture module.
+func fixtures(t *testing.T) string {
+	t.Helper()
 	dir, err := filepath.Abs("../../testdata/fixtures")
 	if err != nil {
 		t.Fatal(err)
 	}
-	analysistest.RunWithSuggestedFixes(t, dir, readmodifywrite.Analyzer, "./rmw/...", "./accessor/lib", "./accessor/rmwuse")
+	return dir
 }

@@ -34,20 +34,93 @@ func recvName(t types.Type) string {
 }
 
 // Remedy words the general fix for a lost update on the cell of a, when no
-// rewrite is offered.
-func Remedy(a *cells.Access) string {
+// rewrite is offered. It names the handle whose method makes the update
+// atomic (d, not the element d["k"]), the key or index as written, and the
+// method's real shape, so the advice can be typed in as given.
+func (r *Reporter) Remedy(a *cells.Access) string {
 	if a.Via != nil {
 		return "hold one lock from the read through the write, or give the type an atomic update method"
 	}
-	switch {
-	case a.Call.Func:
+	ty := a.Call.Type
+	if a.Call.Func || ty == nil {
 		return "use a CompareAndSwap loop, or hold one lock from the read through the write"
-	case a.Call.Type != nil && a.Call.Type.Updater:
-		return "use " + a.Cell.String() + ".Update, or hold " + a.Cell.String() + ".Lock() from the read through the write"
-	case a.Call.Type != nil && a.Call.Type.Integer:
-		return "use " + a.Cell.String() + ".Add or a CompareAndSwap loop, or hold one lock from the read through the write"
 	}
-	return "use a CompareAndSwap loop, or hold one lock from the read through the write"
+	handle, key := r.handle(a)
+	lock := r.OwnLock(a)
+	if lock == "" {
+		lock = ", or hold one lock from the read through the write"
+	}
+	args := ""
+	if key != "" {
+		args = key + ", "
+	}
+	var use []string
+	if ty.Integer {
+		use = append(use, handle+".Add("+args+"delta)")
+	}
+	if ty.Updater {
+		f := "f"
+		if t := r.elemType(a); t != "" {
+			f = "func(x " + t + ") " + t + " { ... }"
+		}
+		use = append(use, handle+".Update("+args+f+")")
+	}
+	switch {
+	case len(use) == 0:
+		return "use a CompareAndSwap loop" + lock
+	case !ty.Updater:
+		return "use " + use[0] + " or a CompareAndSwap loop" + lock
+	}
+	return "use " + strings.Join(use, " or ") + lock
+}
+
+// OwnLock words the alternative of holding the handle's own lock, for
+// handles that have one: ", or hold d.Lock() from the read through the
+// write"; it returns "" for other cells.
+func (r *Reporter) OwnLock(a *cells.Access) string {
+	if a.Via != nil || a.Call.Func || a.Call.Type == nil {
+		return ""
+	}
+	if _, ok := a.Call.Type.Methods["Lock"]; !ok {
+		return ""
+	}
+	handle, _ := r.handle(a)
+	return ", or hold " + handle + ".Lock() from the read through the write"
+}
+
+// handle returns the receiver of a's call as written, and for an element
+// access the key or index argument as written ("" otherwise).
+func (r *Reporter) handle(a *cells.Access) (handle, key string) {
+	idx := a.Call.M.Index
+	if call := r.CallAt(a.Pos()); call != nil {
+		if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+			handle = r.Text(sel.X)
+			if idx >= 0 && idx < len(call.Args) {
+				key = r.Text(call.Args[idx])
+			}
+			return handle, key
+		}
+	}
+	p := a.Cell
+	if idx >= 0 && len(p.Elems) > 0 {
+		key = p.Elems[len(p.Elems)-1].Show
+		p = p.TrimLast()
+	}
+	return p.String(), key
+}
+
+// elemType spells the type of the value a writes (V of a Dict, T of an
+// Array), from the written argument's parameter, or "".
+func (r *Reporter) elemType(a *cells.Access) string {
+	call := r.CallAt(a.Pos())
+	if call == nil || a.Call.M.Value < 0 {
+		return ""
+	}
+	sig, ok := r.pass.TypesInfo.TypeOf(call.Fun).(*types.Signature)
+	if !ok || a.Call.M.Value >= sig.Params().Len() {
+		return ""
+	}
+	return types.TypeString(sig.Params().At(a.Call.M.Value).Type(), r.Qualifier)
 }
 
 // Qualifier spells package-qualified types as the package being analysed
