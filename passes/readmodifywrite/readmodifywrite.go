@@ -3,7 +3,6 @@ package readmodifywrite
 import (
 	"fmt"
 	"go/token"
-	"go/types"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/ssa"
@@ -118,7 +117,9 @@ func fix(rep *report.Reporter, r, w *cells.Access) (report.Edit, bool) {
 		}
 	}
 	if ty.Updater {
-		return rep.UpdateFix(wc, rc, indexed, types.TypeString(t, rep.Qualifier))
+		if elem, ok := rep.Spell(t, wc.Pos()); ok {
+			return rep.UpdateFix(wc, rc, indexed, elem)
+		}
 	}
 	return report.Edit{}, false
 }

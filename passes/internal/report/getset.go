@@ -87,7 +87,10 @@ func (r *Reporter) GetSetFix(set, get *ast.CallExpr) (Edit, bool) {
 	if !ok {
 		return Edit{}, false
 	}
-	t := types.TypeString(elem, r.Qualifier)
+	t, ok := r.Spell(elem, set.Pos())
+	if !ok {
+		return Edit{}, false
+	}
 	call := recv + ".Update(" + key + ", func(" + v.Name + " " + t + ") " + t + " { return " + body + " })"
 	repl := analysis.TextEdit{Pos: set.Pos(), End: set.End(), NewText: []byte(call)}
 	if lhs != nil {
@@ -101,6 +104,37 @@ func (r *Reporter) GetSetFix(set, get *ast.CallExpr) (Edit, bool) {
 			repl,
 		},
 	}}, true
+}
+
+// Spell writes t as code at pos would: packages by the names the file
+// imports them under. It reports false when no spelling at pos denotes t
+// (its package is not imported by that file, or its name is shadowed
+// there), since a fix that names the type would then not compile.
+func (r *Reporter) Spell(t types.Type, pos token.Pos) (string, bool) {
+	file := r.fileOf(pos)
+	if file == nil {
+		return "", false
+	}
+	names := make(map[*types.Package]string)
+	for _, spec := range file.Imports {
+		if pn := r.pass.TypesInfo.PkgNameOf(spec); pn != nil && pn.Name() != "_" && pn.Name() != "." {
+			names[pn.Imported()] = pn.Name()
+		}
+	}
+	s := types.TypeString(t, func(p *types.Package) string {
+		if p == r.pass.Pkg {
+			return ""
+		}
+		if n, ok := names[p]; ok {
+			return n
+		}
+		return p.Name()
+	})
+	tv, err := types.Eval(r.pass.Fset, r.pass.Pkg, pos, s)
+	if err != nil || !tv.IsType() || !types.Identical(tv.Type, t) {
+		return "", false
+	}
+	return s, true
 }
 
 // fileOf returns the file of the package that contains pos, or nil.
