@@ -71,7 +71,10 @@ func (r *Reporter) GetSetFix(set, get *ast.CallExpr) (Edit, bool) {
 		return Edit{}, false
 	}
 	recv, key := r.Text(ss.X), r.Text(set.Args[0])
-	if recv != r.Text(gs.X) || key != r.Text(get.Args[0]) || !r.pure(ss.X) || !r.pure(set.Args[0]) {
+	// Compared as formatted, since gofmt spaces n - 1 alone and n-1 among
+	// other arguments.
+	if types.ExprString(ss.X) != types.ExprString(gs.X) || types.ExprString(set.Args[0]) != types.ExprString(get.Args[0]) ||
+		!r.pure(ss.X) || !r.pure(set.Args[0]) {
 		return Edit{}, false
 	}
 	elem, ok := r.updateElem(ss.X, lhs != nil)
