@@ -42,9 +42,9 @@ The race detector cannot see this (every step is atomic, and it does not see
 other processes at all).
 
 The check understands sync/atomic types and functions, runtime/mp handles and
-their elements (Array and IntArray indices, Dict keys, List indices), locks (mp.Lock, the handles' own locks, sync.Mutex, the write
-lock of sync.RWMutex, sync.Locker), and accessor and lock-helper functions in
-any package. It is silent for atomic updates (Add, CompareAndSwap, Swap,
+their elements (Array and IntArray indices, Dict keys, List indices), locks
+(mp.Lock, the handles' own locks, sync.Mutex, the write lock of sync.RWMutex,
+sync.Locker), and accessor and lock-helper functions in any package. It is silent for atomic updates (Add, CompareAndSwap, Swap,
 And, Or, Update), CompareAndSwap loops, a read of one cell written to another,
 and code inside one held exclusive lock.`,
 		Bad: `counter.Store(counter.Load() + 1)
