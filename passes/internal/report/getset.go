@@ -47,7 +47,9 @@ func (r *Reporter) GetSetFix(set, get *ast.CallExpr) (Edit, bool) {
 		}
 	}
 	next := nextStmt(path[2], def)
-	if next == nil || r.commentBetween(file, def.Pos(), next.Pos()) {
+	// A comment in the Get or the Set would be lost with the Get, or with
+	// the written value when its text is formatted into the closure.
+	if next == nil || r.commentBetween(file, def.Pos(), next.End()) {
 		return Edit{}, false
 	}
 	var lhs ast.Expr
@@ -58,7 +60,8 @@ func (r *Reporter) GetSetFix(set, get *ast.CallExpr) (Edit, bool) {
 			return Edit{}, false
 		}
 	case *ast.AssignStmt:
-		if len(s.Lhs) != 1 || len(s.Rhs) != 1 || ast.Unparen(s.Rhs[0]) != set {
+		if len(s.Lhs) != 1 || len(s.Rhs) != 1 || ast.Unparen(s.Rhs[0]) != set ||
+			(s.Tok != token.DEFINE && s.Tok != token.ASSIGN) {
 			return Edit{}, false
 		}
 		lhs, tok = s.Lhs[0], s.Tok
