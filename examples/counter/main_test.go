@@ -43,9 +43,11 @@ func TestCounter(t *testing.T) {
 		t.Fatalf("3 x 20000 locked increments gave %d", got)
 	}
 	// Without the lock, increments are lost: five processes on two cores
-	// interleave their Load and Store many times in a million increments.
-	if got := runCounter(t, bin, "-racy", "-procs", "5", "-n", "200000"); got >= 1000000 || got < 200000 {
-		t.Fatalf("-racy gave %d, want fewer than 1000000 (lost updates) and at least one process's worth", got)
+	// interleave their Load and Store, by parallelism or by preemption, many
+	// times in ten million increments (a few milliseconds of work each).
+	// Every Store writes a loaded value plus one, so the result is positive.
+	if got := runCounter(t, bin, "-racy", "-procs", "5", "-n", "2000000"); got >= 10000000 || got < 1 {
+		t.Fatalf("-racy gave %d, want between 1 and 9999999 (lost updates)", got)
 	}
 	if err := exec.Command(bin, "-procs", "0").Run(); err == nil {
 		t.Fatal("-procs 0 succeeded")
