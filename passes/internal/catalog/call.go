@@ -87,20 +87,21 @@ func classifyInvoke(cc *ssa.CallCommon) (Call, bool) {
 	if !ok || !hasMethod(iface, "Lock") || !hasMethod(iface, "Unlock") {
 		return Call{}, false
 	}
-	var op Op
-	switch cc.Method.Name() {
-	case "Lock":
-		op = Acquire
-	case "Unlock":
-		op = Release
-	case "RLock":
-		op = AcquireShared
-	case "RUnlock":
-		op = ReleaseShared
-	default:
+	op, ok := lockOps[cc.Method.Name()]
+	if !ok {
 		return Call{}, false
 	}
 	return Call{Name: cc.Method.Name(), M: m(op), Recv: cc.Value, Args: cc.Args, Invoke: true}, true
+}
+
+// lockOps are the lock operations recognised by method name alone, on
+// interfaces (sync.Locker and its kin) and on mutex types the table does not
+// list.
+var lockOps = map[string]Op{
+	"Lock":    Acquire,
+	"Unlock":  Release,
+	"RLock":   AcquireShared,
+	"RUnlock": ReleaseShared,
 }
 
 func hasMethod(iface *types.Interface, name string) bool {
@@ -126,17 +127,8 @@ func ByName(cc *ssa.CallCommon) (Call, bool) {
 	if sig.Recv() == nil || sig.Params().Len() != 0 || sig.Results().Len() != 0 {
 		return Call{}, false
 	}
-	var op Op
-	switch callee.Name() {
-	case "Lock":
-		op = Acquire
-	case "Unlock":
-		op = Release
-	case "RLock":
-		op = AcquireShared
-	case "RUnlock":
-		op = ReleaseShared
-	default:
+	op, ok := lockOps[callee.Name()]
+	if !ok {
 		return Call{}, false
 	}
 	return Call{Name: callee.Name(), M: m(op), Recv: cc.Args[0]}, true
