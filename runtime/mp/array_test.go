@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mprace/mprace/runtime/mp"
@@ -78,18 +77,10 @@ func TestIntArrayAtomics(t *testing.T) {
 		t.Fatal(err)
 	}
 	const g, n = 4, 5000
-	var wg sync.WaitGroup
-	for range g {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range n {
-				a.Add(i%4, 1)
-				a.Update((i+1)%4, func(x uint32) uint32 { return x + 2 })
-			}
-		}()
-	}
-	wg.Wait()
+	hammer(g, n, func(i int) {
+		a.Add(i%4, 1)
+		a.Update((i+1)%4, func(x uint32) uint32 { return x + 2 })
+	})
 	for i := range 4 {
 		if got, want := a.Get(i), uint32(g*n/4*3); got != want {
 			t.Errorf("element %d = %d, want %d", i, got, want)

@@ -110,17 +110,12 @@ func TestIntUpdateIsAtomic(t *testing.T) {
 	const g, n = 4, 5000
 	run := func(t *testing.T, ops ...func(v *mp.Int[int64])) {
 		v, _ := mp.NewInt[int64](0)
-		var wg sync.WaitGroup
-		for i := range g * len(ops) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range n {
-					ops[i%len(ops)](v)
-				}
-			}()
-		}
-		wg.Wait()
+		// Each goroutine interleaves the ops, so different ops race.
+		hammer(g, n, func(int) {
+			for _, op := range ops {
+				op(v)
+			}
+		})
 		if got, want := v.Load(), int64(g*n*len(ops)); got != want {
 			t.Fatalf("value %d, want %d", got, want)
 		}
@@ -138,25 +133,32 @@ func TestIntUpdateIsAtomic(t *testing.T) {
 	})
 }
 
-func TestWideValueUpdatesAreNotLost(t *testing.T) {
-	v, _ := mp.NewValue(wide{})
-	const g, n = 4, 2000
+// hammer runs op(i) for i in [0, n) in each of g goroutines and waits.
+func hammer(g, n int, op func(i int)) {
 	var wg sync.WaitGroup
 	for range g {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range n {
-				v.Update(func(w wide) wide {
-					for i := range w.A {
-						w.A[i]++
-					}
-					return w
-				})
+			for i := range n {
+				op(i)
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+func TestWideValueUpdatesAreNotLost(t *testing.T) {
+	v, _ := mp.NewValue(wide{})
+	const g, n = 4, 2000
+	hammer(g, n, func(int) {
+		v.Update(func(w wide) wide {
+			for i := range w.A {
+				w.A[i]++
+			}
+			return w
+		})
+	})
 	for i, x := range v.Load().A {
 		if x != g*n {
 			t.Fatalf("field %d = %d, want %d", i, x, g*n)
@@ -167,21 +169,13 @@ func TestWideValueUpdatesAreNotLost(t *testing.T) {
 func TestValueLockGuardsSequences(t *testing.T) {
 	v, _ := mp.NewValue(point{})
 	const g, n = 4, 2000
-	var wg sync.WaitGroup
-	for range g {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range n {
-				v.Lock()
-				p := v.Load()
-				p.X++
-				v.Store(p) // Store of a wide value must not deadlock under Lock
-				v.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	hammer(g, n, func(int) {
+		v.Lock()
+		p := v.Load()
+		p.X++
+		v.Store(p) // Store of a wide value must not deadlock under Lock
+		v.Unlock()
+	})
 	if got := v.Load().X; got != g*n {
 		t.Fatalf("X = %v, want %d", got, g*n)
 	}
