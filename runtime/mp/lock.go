@@ -3,12 +3,21 @@ package mp
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/mprace/mprace/runtime/internal/arena"
 	"github.com/mprace/mprace/runtime/internal/rlock"
 )
 
 const lockVersion = 1
+
+// Every handle with a lock can stand where a sync.Locker is wanted
+// (sync.Cond, helpers that take a Locker).
+var (
+	_ sync.Locker = (*Lock)(nil)
+	_ sync.Locker = (*Value[int])(nil)
+	_ sync.Locker = (*Array[int])(nil)
+)
 
 // Lock is a mutual-exclusion lock shared by the processes of a family, like
 // Python's multiprocessing.Lock. It is a sync.Locker. Any process or
