@@ -205,7 +205,7 @@ func (a *Array[T]) TryLock() bool { a.valid(); return a.tryLock() }
 // Lock.LockContext.
 func (a *Array[T]) LockContext(ctx context.Context) error {
 	a.valid()
-	return a.lockContext(ctx, "Array")
+	return a.lockContextWhat(ctx, "Array")
 }
 
 // GobEncode sends the array's handle to another process of the family.

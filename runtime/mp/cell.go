@@ -58,29 +58,49 @@ func rawType[T any](what string) (uint64, error) {
 	return layout.Fingerprint(t), nil
 }
 
+// ownLock is what every handle with a lock holds: its object, whose data
+// starts with the lock's shared state, and this process's owner id.
+type ownLock struct {
+	ref  arena.Ref
+	mu   *rlock.State
+	self uint32
+}
+
+func (o *ownLock) bindLock(ref arena.Ref) {
+	o.ref, o.mu, o.self = ref, (*rlock.State)(ref.Data), ref.Arena.Self()
+}
+
+// lock takes the lock, taking it over from a dead holder without telling:
+// the methods that cannot return an error (Lock, Update) use it.
+func (o *ownLock) lock()         { _ = o.mu.Lock(o.self, o.ref.Arena) }
+func (o *ownLock) unlock()       { o.mu.Unlock() }
+func (o *ownLock) tryLock() bool { return o.mu.TryLock(o.self) }
+
+// lockContext returns nil, rlock.ErrOwnerDead (lock held) or ctx's error
+// (lock not held), for the caller to wrap.
+func (o *ownLock) lockContext(ctx context.Context) error {
+	return o.mu.LockContext(ctx, o.self, o.ref.Arena)
+}
+
 // cell is what Value and Array share: the object and its two locks.
 type cell struct {
-	ref     arena.Ref
-	self    uint32
-	mu, wmu *rlock.State
-	fp      uint64
+	ownLock
+	wmu *rlock.State
+	fp  uint64
 }
 
 func (c *cell) bind(ref arena.Ref, fp uint64) {
-	c.ref, c.self, c.fp = ref, ref.Arena.Self(), fp
-	c.mu = (*rlock.State)(ref.Data)
+	c.bindLock(ref)
+	c.fp = fp
 	c.wmu = (*rlock.State)(unsafe.Add(ref.Data, 8))
 }
 
 func (c *cell) data() unsafe.Pointer { return unsafe.Add(c.ref.Data, cellHeader) }
 
-func (c *cell) lock()         { _ = c.mu.Lock(c.self, c.ref.Arena) }
-func (c *cell) unlock()       { c.mu.Unlock() }
-func (c *cell) tryLock() bool { return c.mu.TryLock(c.self) }
-func (c *cell) lockWide()     { _ = c.wmu.Lock(c.self, c.ref.Arena) }
-func (c *cell) unlockWide()   { c.wmu.Unlock() }
-func (c *cell) lockContext(ctx context.Context, what string) error {
-	if err := c.mu.LockContext(ctx, c.self, c.ref.Arena); err != nil {
+func (c *cell) lockWide()   { _ = c.wmu.Lock(c.self, c.ref.Arena) }
+func (c *cell) unlockWide() { c.wmu.Unlock() }
+func (c *cell) lockContextWhat(ctx context.Context, what string) error {
+	if err := c.lockContext(ctx); err != nil {
 		return fmt.Errorf("mp: %s lock: %w", what, err)
 	}
 	return nil

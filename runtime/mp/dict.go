@@ -12,7 +12,6 @@ import (
 	"unsafe"
 
 	"github.com/mprace/mprace/runtime/internal/arena"
-	"github.com/mprace/mprace/runtime/internal/rlock"
 	"github.com/mprace/mprace/runtime/internal/table"
 )
 
@@ -36,13 +35,11 @@ const (
 // Each method is atomic, but Get followed by Set is not: to change a value
 // based on what it was, use Update, or hold the Dict's own Lock across both.
 type Dict[K comparable, V any] struct {
-	_    noCopy
-	ref  arena.Ref
-	mu   *rlock.State
-	self uint32
-	m    *table.Map
-	kc   itemCodec[K]
-	vc   itemCodec[V]
+	_ noCopy
+	ownLock
+	m  *table.Map
+	kc itemCodec[K]
+	vc itemCodec[V]
 }
 
 // NewDict makes an empty Dict in the family's shared arena.
@@ -78,8 +75,7 @@ func (d *Dict[K, V]) bind(ref arena.Ref) error {
 	if ref.Len < containerSize {
 		return fmt.Errorf("%w: Dict object of %d bytes", ErrCorrupt, ref.Len)
 	}
-	d.ref, d.self = ref, ref.Arena.Self()
-	d.mu = (*rlock.State)(ref.Data)
+	d.bindLock(ref)
 	d.m = table.AttachMap(ref.Arena, unsafe.Add(ref.Data, containerHeader))
 	d.kc, d.vc = newItemCodec[K](), newItemCodec[V]()
 	return nil
@@ -183,8 +179,8 @@ func (d *Dict[K, V]) Update(k K, f func(V) V) (V, error) {
 	// Holding the user lock orders Update with transactions that hold it;
 	// a dead holder's half transaction is the user's to judge (LockContext
 	// reports it), while Update's own step is whole either way.
-	_ = d.mu.Lock(d.self, d.ref.Arena)
-	defer d.mu.Unlock()
+	d.lock()
+	defer d.unlock()
 	if err := d.m.Lock(); err != nil {
 		return zero, d.fail("Update", err)
 	}
@@ -247,20 +243,20 @@ func (d *Dict[K, V]) Items() (map[K]V, error) {
 // Lock acquires the Dict's own lock, for a transaction of several steps.
 // Update takes the same lock; Get, Set, Delete and Items do not. If the
 // holder died, Lock takes the lock over silently; LockContext reports it.
-func (d *Dict[K, V]) Lock() { d.valid(); _ = d.mu.Lock(d.self, d.ref.Arena) }
+func (d *Dict[K, V]) Lock() { d.valid(); d.lock() }
 
 // Unlock releases the Dict's own lock.
-func (d *Dict[K, V]) Unlock() { d.valid(); d.mu.Unlock() }
+func (d *Dict[K, V]) Unlock() { d.valid(); d.unlock() }
 
 // TryLock acquires the Dict's own lock if it is free.
-func (d *Dict[K, V]) TryLock() bool { d.valid(); return d.mu.TryLock(d.self) }
+func (d *Dict[K, V]) TryLock() bool { d.valid(); return d.tryLock() }
 
 // LockContext acquires the Dict's own lock or gives up when ctx is done. It
 // returns nil or an error wrapping ErrOwnerDead with the lock held (the dead
 // holder's transaction may be half done), or ctx's error without it.
 func (d *Dict[K, V]) LockContext(ctx context.Context) error {
 	d.valid()
-	if err := d.mu.LockContext(ctx, d.self, d.ref.Arena); err != nil {
+	if err := d.lockContext(ctx); err != nil {
 		return d.fail("Lock", err)
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"unsafe"
 
 	"github.com/mprace/mprace/runtime/internal/arena"
-	"github.com/mprace/mprace/runtime/internal/rlock"
 	"github.com/mprace/mprace/runtime/internal/table"
 )
 
@@ -26,12 +25,10 @@ const listVersion = 1
 // process may have shortened the List since the caller looked at Len: an
 // index outside it is an error wrapping ErrOutOfRange.
 type List[T any] struct {
-	_    noCopy
-	ref  arena.Ref
-	mu   *rlock.State
-	self uint32
-	l    *table.List
-	c    itemCodec[T]
+	_ noCopy
+	ownLock
+	l *table.List
+	c itemCodec[T]
 }
 
 // NewList makes an empty List in the family's shared arena.
@@ -61,8 +58,7 @@ func (l *List[T]) bind(ref arena.Ref) error {
 	if ref.Len < containerSize {
 		return fmt.Errorf("%w: List object of %d bytes", ErrCorrupt, ref.Len)
 	}
-	l.ref, l.self = ref, ref.Arena.Self()
-	l.mu = (*rlock.State)(ref.Data)
+	l.bindLock(ref)
 	l.l = table.AttachList(ref.Arena, unsafe.Add(ref.Data, containerHeader))
 	l.c = newItemCodec[T]()
 	return nil
@@ -166,8 +162,8 @@ func (l *List[T]) Len() int { l.valid(); return l.l.Len() }
 func (l *List[T]) Update(i int, f func(T) T) (T, error) {
 	l.valid()
 	var zero T
-	_ = l.mu.Lock(l.self, l.ref.Arena)
-	defer l.mu.Unlock()
+	l.lock()
+	defer l.unlock()
 	if err := l.l.Lock(); err != nil {
 		return zero, l.fail("Update", err)
 	}
@@ -221,19 +217,19 @@ func (l *List[T]) Items() ([]T, error) {
 // Lock acquires the List's own lock, for a transaction of several steps.
 // Update takes the same lock; the other methods do not. If the holder died,
 // Lock takes the lock over silently; LockContext reports it.
-func (l *List[T]) Lock() { l.valid(); _ = l.mu.Lock(l.self, l.ref.Arena) }
+func (l *List[T]) Lock() { l.valid(); l.lock() }
 
 // Unlock releases the List's own lock.
-func (l *List[T]) Unlock() { l.valid(); l.mu.Unlock() }
+func (l *List[T]) Unlock() { l.valid(); l.unlock() }
 
 // TryLock acquires the List's own lock if it is free.
-func (l *List[T]) TryLock() bool { l.valid(); return l.mu.TryLock(l.self) }
+func (l *List[T]) TryLock() bool { l.valid(); return l.tryLock() }
 
 // LockContext acquires the List's own lock or gives up when ctx is done; see
 // Dict.LockContext.
 func (l *List[T]) LockContext(ctx context.Context) error {
 	l.valid()
-	if err := l.mu.LockContext(ctx, l.self, l.ref.Arena); err != nil {
+	if err := l.lockContext(ctx); err != nil {
 		return l.fail("Lock", err)
 	}
 	return nil

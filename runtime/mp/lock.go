@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/mprace/mprace/runtime/internal/arena"
-	"github.com/mprace/mprace/runtime/internal/rlock"
 )
 
 const lockVersion = 1
@@ -27,10 +26,8 @@ var (
 // LockContext reports that with ErrOwnerDead; Lock, which cannot return an
 // error, takes it over silently.
 type Lock struct {
-	_    noCopy
-	ref  arena.Ref
-	st   *rlock.State
-	self uint32
+	_ noCopy
+	ownLock
 }
 
 // NewLock makes an unlocked Lock in the family's shared arena.
@@ -44,25 +41,21 @@ func NewLock() (*Lock, error) {
 		return nil, fmt.Errorf("mp: NewLock: %w", err)
 	}
 	l := &Lock{}
-	l.bind(ref)
+	l.bindLock(ref)
 	return l, nil
-}
-
-func (l *Lock) bind(ref arena.Ref) {
-	l.ref, l.st, l.self = ref, (*rlock.State)(ref.Data), ref.Arena.Self()
 }
 
 // Lock acquires the lock, waiting as long as it takes.
 func (l *Lock) Lock() {
 	l.valid()
-	_ = l.st.Lock(l.self, l.ref.Arena)
+	l.lock()
 }
 
 // LockContext acquires the lock or gives up when ctx is done. It returns nil
 // or ErrOwnerDead with the lock held, or ctx's error without it.
 func (l *Lock) LockContext(ctx context.Context) error {
 	l.valid()
-	if err := l.st.LockContext(ctx, l.self, l.ref.Arena); err != nil {
+	if err := l.lockContext(ctx); err != nil {
 		return fmt.Errorf("mp: Lock: %w", err)
 	}
 	return nil
@@ -71,17 +64,17 @@ func (l *Lock) LockContext(ctx context.Context) error {
 // TryLock acquires the lock if it is free and reports whether it did.
 func (l *Lock) TryLock() bool {
 	l.valid()
-	return l.st.TryLock(l.self)
+	return l.tryLock()
 }
 
 // Unlock releases the lock. Unlocking a free lock panics.
 func (l *Lock) Unlock() {
 	l.valid()
-	l.st.Unlock()
+	l.unlock()
 }
 
 func (l *Lock) valid() {
-	if l.st == nil {
+	if l.mu == nil {
 		panic("mp: use of a Lock not made by NewLock")
 	}
 }
@@ -89,7 +82,7 @@ func (l *Lock) valid() {
 // GobEncode sends the lock to another process of the family, as a worker
 // argument or a message.
 func (l *Lock) GobEncode() ([]byte, error) {
-	if l.st == nil {
+	if l.mu == nil {
 		return nil, fmt.Errorf("mp: encode a Lock not made by NewLock")
 	}
 	return l.ref.Encode(arena.KindLock, 0), nil
@@ -101,6 +94,6 @@ func (l *Lock) GobDecode(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("mp: decode Lock: %w", err)
 	}
-	l.bind(ref)
+	l.bindLock(ref)
 	return nil
 }

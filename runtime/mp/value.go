@@ -162,7 +162,7 @@ func (v *Value[T]) TryLock() bool { v.valid(); return v.tryLock() }
 // Lock.LockContext.
 func (v *Value[T]) LockContext(ctx context.Context) error {
 	v.valid()
-	return v.lockContext(ctx, "Value")
+	return v.lockContextWhat(ctx, "Value")
 }
 
 // GobEncode sends the value's handle to another process of the family.
