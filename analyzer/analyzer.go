@@ -10,6 +10,7 @@ import (
 	"golang.org/x/tools/go/analysis"
 
 	"github.com/mprace/mprace/passes/checkthenact"
+	"github.com/mprace/mprace/passes/mpmain"
 	"github.com/mprace/mprace/passes/readmodifywrite"
 )
 
@@ -85,6 +86,41 @@ flows into the write is a read-modify-write and is reported by that check.`,
 	setup()
 }`,
 		Since:    "v0.1.0",
+		Severity: "error",
+	},
+	{
+		Analyzer: mpmain.Analyzer,
+		Title:    "Workers that cannot start: mp.Main not first, mp.NewFunc outside package initialisers",
+		Why: `A worker started by Func.Start is the program executed again. Package-level
+variable initialisers register its function under the name given to
+mp.NewFunc, and mp.Main, called first thing in main (and in TestMain for
+tests), hands the worker that function. A program that registers or starts
+workers and never calls mp.Main runs its main again in every worker, and
+Start fails with mp.ErrNoMain; statements before mp.Main run again in every
+worker. mp.NewFunc called in a function body (not init, and not a function
+returning the *mp.Func it makes) registers the name only in the process that
+ran that code: the worker fails with mp.ErrNotRegistered.
+
+The fix offered inserts mp.Main() as the first statement of main (or
+TestMain). A call of a function of the package whose first statement calls
+mp.Main counts as calling it.`,
+		Bad: `func main() {
+	flag.Parse()
+	p, _ := worker.Start(ctx, args)
+}
+
+func run(ctx context.Context) {
+	w := mp.NewFunc("job", job)
+	w.Start(ctx, 1)
+}`,
+		Good: `var w = mp.NewFunc("job", job)
+
+func main() {
+	mp.Main()
+	flag.Parse()
+	p, _ := worker.Start(ctx, args)
+}`,
+		Since:    "v0.2.0",
 		Severity: "error",
 	},
 }
