@@ -11,6 +11,7 @@ import (
 
 	"github.com/mprace/mprace/passes/checkthenact"
 	"github.com/mprace/mprace/passes/mpmain"
+	"github.com/mprace/mprace/passes/rawtype"
 	"github.com/mprace/mprace/passes/readmodifywrite"
 )
 
@@ -120,6 +121,34 @@ func main() {
 	flag.Parse()
 	p, _ := worker.Start(ctx, args)
 }`,
+		Since:    "v0.2.0",
+		Severity: "error",
+	},
+	{
+		Analyzer: rawtype.Analyzer,
+		Title:    "Shared handles of types the runtime refuses",
+		Why: `Value and Array keep their elements raw in shared memory: numbers, booleans,
+and arrays and structs of them. A pointer, string, slice, map, channel,
+function or interface anywhere in the type means nothing in another process,
+and mp.NewValue or mp.NewArray fails with mp.ErrPointers at run time. The
+report names the field, as that error does.
+
+Queue, Dict and List encode items that are not raw with encoding/gob, and a
+worker's argument (mp.NewFunc) travels by gob too. gob refuses channels,
+functions and unsafe.Pointer, and structs none of whose fields it sends
+(unexported fields are not sent): the first Put, Set, Append or Start fails.
+An exported field of channel or function type is silently dropped and arrives
+nil. Types that encode themselves (GobEncode, MarshalBinary, MarshalText),
+interface values and Queues with their own codec (mp.WithCodec) are not
+reported.`,
+		Bad: `type job struct{ id int; text string }
+
+v, err := mp.NewValue(Named{ID: 1, Name: "x"}) // Name is a string
+q, err := mp.NewQueue[job]()                   // no exported field: Put fails`,
+		Good: `type Job struct{ ID int; Text string }
+
+d, err := mp.NewDict[int64, string]()
+q, err := mp.NewQueue[Job]()`,
 		Since:    "v0.2.0",
 		Severity: "error",
 	},
