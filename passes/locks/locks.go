@@ -176,7 +176,7 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 				continue
 			}
 			for _, instr := range b.Instrs {
-				if _, ok := instr.(ssa.CallInstruction); ok {
+				if recorded(instr) {
 					s.res.at[instr] = st
 					s.noteParamCall(fn, instr, st)
 				}
