@@ -2,6 +2,7 @@ package locks
 
 import (
 	"fmt"
+	"go/token"
 	"reflect"
 
 	"golang.org/x/tools/go/analysis"
@@ -28,8 +29,21 @@ type Result struct {
 	at map[ssa.Instruction]*Set
 }
 
-// At returns the locks held just before instr runs (nil: none known).
+// At returns the locks held just before instr runs (nil: none known). It
+// knows every call, and the branches (If), loads and stores made with a
+// lock held.
 func (r *Result) At(instr ssa.Instruction) *Set { return r.at[instr] }
+
+// record keeps the locks held at a branch, load or store when there are
+// any: most memory operations run with none, and a map entry each would
+// cost more than the analysis.
+func (r *Result) record(instr ssa.Instruction, st *Set) {
+	if len(st.held) > 0 {
+		r.at[instr] = st
+	} else {
+		delete(r.at, instr)
+	}
+}
 
 type state struct {
 	pass      *analysis.Pass
@@ -162,9 +176,16 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 				continue
 			}
 			for _, instr := range b.Instrs {
-				if _, ok := instr.(ssa.CallInstruction); ok {
+				switch i := instr.(type) {
+				case ssa.CallInstruction:
 					s.res.at[instr] = st
 					s.noteParamCall(fn, instr, st)
+				case *ssa.If, *ssa.Store:
+					s.res.record(instr, st)
+				case *ssa.UnOp:
+					if i.Op == token.MUL {
+						s.res.record(instr, st)
+					}
 				}
 				if _, ok := instr.(*ssa.Return); ok {
 					exits = append(exits, st)

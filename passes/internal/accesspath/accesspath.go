@@ -21,6 +21,8 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/ssa"
+
+	"github.com/mprace/mprace/passes/internal/flow"
 )
 
 // Root kinds. Param roots appear only in paths stored in facts, where the
@@ -286,7 +288,7 @@ func SingleStore(v ssa.Value) ssa.Value {
 		return nil
 	}
 	for _, r := range *refs {
-		if u, ok := r.(*ssa.UnOp); ok && !storedBefore(st, u) {
+		if u, ok := r.(*ssa.UnOp); ok && !flow.Before(st, u) {
 			return nil
 		}
 	}
@@ -322,23 +324,6 @@ func onlyLoaded(mc *ssa.MakeClosure, v ssa.Value, depth int) bool {
 		}
 	}
 	return true
-}
-
-// storedBefore reports whether store st runs before instr on every path.
-func storedBefore(st *ssa.Store, instr ssa.Instruction) bool {
-	sb, ib := st.Block(), instr.Block()
-	if sb != ib {
-		return sb.Dominates(ib)
-	}
-	for _, i := range sb.Instrs {
-		switch i {
-		case st:
-			return true
-		case instr:
-			return false
-		}
-	}
-	return false
 }
 
 // resolve maps a free variable to the value bound to it, transitively.
