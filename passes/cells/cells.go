@@ -277,7 +277,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 			}
 			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
 				Exact: exact && a.Exact})
-		case catalog.Write:
+		case catalog.Write, catalog.Update:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
 					paramFlows = append(paramFlows, flow.Forward(p))
