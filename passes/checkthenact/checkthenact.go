@@ -24,6 +24,8 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{cells.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
 	rep := report.New(pass)
@@ -111,7 +113,7 @@ func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 	if call := rep.CallAt(w.Pos()); call != nil {
 		pos, end = call.Pos(), call.End()
 	}
-	rep.Report(pos, end, "checkthenact", msg)
+	rep.ReportRelated(pos, end, "checkthenact", msg, rep.Read(r, cell))
 }
 
 func remedy(w *cells.Access) string {
