@@ -6,6 +6,7 @@
 //	mprace [-json] [-fix] [-diff] packages...   standalone
 //	go vet -vettool=$(command -v mprace) packages...
 //	mprace help [CHECK]                          list the checks, or document one
+//	mprace lsp [-gopls PATH|off]                 language server: gopls plus mprace's diagnostics
 package main
 
 import (
@@ -15,11 +16,15 @@ import (
 	"golang.org/x/tools/go/analysis/multichecker"
 
 	"github.com/mprace/mprace/analyzer"
+	"github.com/mprace/mprace/internal/lsp"
 )
 
 func main() {
 	if len(os.Args) >= 2 && os.Args[1] == "help" {
 		os.Exit(help(os.Args[2:]))
+	}
+	if len(os.Args) >= 2 && os.Args[1] == "lsp" {
+		os.Exit(lsp.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	multichecker.Main(analyzer.Suite()...)
 }
