@@ -137,6 +137,7 @@ type client struct {
 	waiting  map[jsonrpc2.ID]chan *jsonrpc2.Response
 	diags    map[protocol.DocumentURI][]protocol.Diagnostic
 	pubs     map[protocol.DocumentURI]int // publications received
+	versions map[protocol.DocumentURI]uint32
 	messages []protocol.ShowMessageParams
 	encoding string
 }
@@ -184,15 +185,16 @@ func startServer(t testing.TB, dir string, args ...string) *client {
 		t.Fatal(err)
 	}
 	c := &client{
-		t:       t,
-		cmd:     cmd,
-		stream:  jsonrpc2.NewStream(rwc{stdout, stdin}),
-		done:    make(chan struct{}),
-		stderr:  &lockedBuffer{},
-		changed: make(chan struct{}),
-		waiting: map[jsonrpc2.ID]chan *jsonrpc2.Response{},
-		diags:   map[protocol.DocumentURI][]protocol.Diagnostic{},
-		pubs:    map[protocol.DocumentURI]int{},
+		t:        t,
+		cmd:      cmd,
+		stream:   jsonrpc2.NewStream(rwc{stdout, stdin}),
+		done:     make(chan struct{}),
+		stderr:   &lockedBuffer{},
+		changed:  make(chan struct{}),
+		waiting:  map[jsonrpc2.ID]chan *jsonrpc2.Response{},
+		diags:    map[protocol.DocumentURI][]protocol.Diagnostic{},
+		pubs:     map[protocol.DocumentURI]int{},
+		versions: map[protocol.DocumentURI]uint32{},
 	}
 	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
@@ -245,6 +247,7 @@ func (c *client) handle(m jsonrpc2.Message) {
 			}
 			c.diags[p.URI] = p.Diagnostics
 			c.pubs[p.URI]++
+			c.versions[p.URI] = p.Version
 		case protocol.MethodWindowShowMessage:
 			var p protocol.ShowMessageParams
 			if err := json.Unmarshal(m.Params(), &p); err != nil {
@@ -445,8 +448,13 @@ func (c *client) edit(d *document, old, new string) {
 	if i < 0 {
 		c.t.Fatalf("%q not in %s", old, d.path)
 	}
-	rng := protocol.Range{Start: pos(d.text, i), End: pos(d.text, i+len(old))}
-	d.text = d.text[:i] + new + d.text[i+len(old):]
+	c.change(d, i, i+len(old), new)
+}
+
+// change replaces the bytes [i, j) of the buffer by new.
+func (c *client) change(d *document, i, j int, new string) {
+	rng := protocol.Range{Start: pos(d.text, i), End: pos(d.text, j)}
+	d.text = d.text[:i] + new + d.text[j:]
 	d.version++
 	c.notify(protocol.MethodTextDocumentDidChange, map[string]any{
 		"textDocument":   protocol.VersionedTextDocumentIdentifier{TextDocumentIdentifier: protocol.TextDocumentIdentifier{URI: d.uri}, Version: d.version},
