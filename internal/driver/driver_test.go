@@ -3,7 +3,6 @@ package driver_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,15 +13,12 @@ import (
 
 	"github.com/mprace/mprace/analyzer"
 	"github.com/mprace/mprace/internal/driver"
+	"github.com/mprace/mprace/internal/testmodule"
 )
 
 func fixtures(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs("../../testdata/fixtures")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return filepath.Join(testmodule.Root(t), "testdata", "fixtures")
 }
 
 func newDriver(t *testing.T) *driver.Driver {
@@ -103,34 +99,6 @@ func minus(a, b []string) []string {
 	return out
 }
 
-// module writes a module using runtime/mp from this repository, with files
-// by slash path, and returns its directory.
-func module(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := os.ReadFile(filepath.Join(fixtures(t), "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files["go.mod"] = "module example.com/m\n\ngo 1.26.8\n\nreplace github.com/mprace/mprace => " + root +
-		"\n\nrequire github.com/mprace/mprace v0.0.0-00010101000000-000000000000\n\nrequire golang.org/x/sys v0.50.0 // indirect\n"
-	files["go.sum"] = string(sum)
-	for name, src := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 const libSrc = `package lib
 
 import "sync/atomic"
@@ -182,7 +150,7 @@ func count(results []driver.PackageResult) int {
 // changes a dependency's facts re-analyses it and its importer, and the
 // importer's finding goes; the file on disk is not read for it.
 func TestCacheAndOverlay(t *testing.T) {
-	dir := module(t, map[string]string{"lib/lib.go": libSrc, "use/use.go": useSrc})
+	dir := testmodule.Write(t, map[string]string{"lib/lib.go": libSrc, "use/use.go": useSrc})
 	d := newDriver(t)
 	res := run(t, d, dir, nil, "./use")
 	if len(res) != 1 || count(res) != 1 {
@@ -232,7 +200,7 @@ func TestCacheAndOverlay(t *testing.T) {
 // TestOverlayFindingAndFix: an unsaved buffer with a race is analysed, not
 // the file on disk, and the fix's edits apply to the buffer's bytes.
 func TestOverlayFindingAndFix(t *testing.T) {
-	dir := module(t, map[string]string{"p/p.go": "package p\n"})
+	dir := testmodule.Write(t, map[string]string{"p/p.go": "package p\n"})
 	file := filepath.Join(dir, "p", "p.go")
 	buf := "package p\n\nimport \"sync/atomic\"\n\nvar hits atomic.Int64\n\nfunc Hit() {\n\thits.Store(hits.Load() + 1)\n}\n"
 	d := newDriver(t)
@@ -272,7 +240,7 @@ func TestOverlayFindingAndFix(t *testing.T) {
 // errors and no diagnostics, its importer too, and fixing it brings the
 // findings back.
 func TestErrors(t *testing.T) {
-	dir := module(t, map[string]string{"lib/lib.go": libSrc, "use/use.go": useSrc})
+	dir := testmodule.Write(t, map[string]string{"lib/lib.go": libSrc, "use/use.go": useSrc})
 	libFile := filepath.Join(dir, "lib", "lib.go")
 	useFile := filepath.Join(dir, "use", "use.go")
 	d := newDriver(t)
