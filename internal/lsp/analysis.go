@@ -140,12 +140,12 @@ func (a *analysis) run(ctx context.Context, files []string, snap snapshot) {
 			tests = tests || strings.HasSuffix(f, "_test.go")
 		}
 		start := time.Now()
-		results, err := a.drv.Run(ctx, driver.Request{Dir: root, Patterns: patterns, Tests: tests, Overlay: snap.overlay})
+		results, err := a.drv.Run(ctx, driver.Request{Dir: root, Patterns: patterns, Tests: tests, Overlay: snap.overlay, Reuse: true})
 		if ctx.Err() != nil {
 			return
 		}
 		st := a.drv.LastStats()
-		a.s.log.Printf("analysed %d files' packages in %s in %v (%d packages, %d analysed)", len(patterns), root, time.Since(start).Round(time.Millisecond), st.Packages, st.Analysed)
+		a.s.log.Printf("analysed %d files' packages in %s in %v (%d packages, %d analysed, graph reused: %v)", len(patterns), root, time.Since(start).Round(time.Millisecond), st.Packages, st.Analysed, st.Reused)
 		a.publish(due, snap, results, err)
 	}
 }

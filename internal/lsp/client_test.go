@@ -16,6 +16,8 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
+
+	"github.com/mprace/mprace/internal/testmodule"
 )
 
 // The tests drive the real `mprace lsp`, built once, and the project's
@@ -81,36 +83,20 @@ func gopls(t testing.TB) string {
 // newModule copies testdata/<name> into a module of its own that uses the
 // real runtime/mp through a replace directive.
 func newModule(t testing.TB, name string) string {
-	dir := t.TempDir()
 	src := filepath.Join("testdata", name)
 	entries, err := os.ReadDir(src)
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := map[string]string{}
 	for _, e := range entries {
 		b, err := os.ReadFile(filepath.Join(src, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		write(t, filepath.Join(dir, e.Name()), string(b))
+		files[e.Name()] = string(b)
 	}
-	gomod := fmt.Sprintf(`module example.com/%s
-
-go 1.26.8
-
-require github.com/mprace/mprace v0.0.0-00010101000000-000000000000
-
-require golang.org/x/sys v0.50.0 // indirect
-
-replace github.com/mprace/mprace => %s
-`, name, moduleRoot)
-	write(t, filepath.Join(dir, "go.mod"), gomod)
-	sum, err := os.ReadFile(filepath.Join(moduleRoot, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(t, filepath.Join(dir, "go.sum"), string(sum))
-	return dir
+	return testmodule.Write(t, files)
 }
 
 func write(t testing.TB, path, text string) {
