@@ -6,6 +6,7 @@
 //	mprace [flags] packages...                   standalone
 //	go vet -vettool=$(command -v mprace) packages...
 //	mprace help [CHECK|flags]                    the checks, one check's documentation, or the flags
+//	mprace lsp [-gopls PATH|off]                 language server: gopls plus mprace's diagnostics
 //
 // Standalone, mprace analyses one package at a time in dependency order (see
 // internal/driver): memory is bounded by the largest packages, not the whole
@@ -27,6 +28,7 @@ import (
 
 	"github.com/mprace/mprace/analyzer"
 	"github.com/mprace/mprace/internal/driver"
+	"github.com/mprace/mprace/internal/lsp"
 	"github.com/mprace/mprace/internal/sarif"
 )
 
@@ -46,6 +48,9 @@ func main() {
 	if vetMode(os.Args[1:]) {
 		// go vet runs the tool once per package with a config file.
 		unitchecker.Main(analyzer.Suite()...)
+	}
+	if len(os.Args) >= 2 && os.Args[1] == "lsp" {
+		os.Exit(lsp.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -47,6 +47,7 @@ type Driver struct {
 	files *fileCache
 
 	last Stats
+	memo *graphMemo // the last Reuse Run's import graph
 
 	// Parallel is the number of packages analysed at once (default
 	// GOMAXPROCS). Each package in flight holds its syntax, types and SSA.
@@ -60,6 +61,10 @@ type Request struct {
 	Tests    bool     // include test packages
 	Overlay  map[string][]byte
 	Env      []string // environment of the go command; nil: the process's
+	// Reuse lets the Run reuse the previous Run's import graph when nothing
+	// it was built from changed (see reuse.go): for editors, which run again
+	// and again on the same packages.
+	Reuse bool
 }
 
 // Edit replaces the bytes [Start, End) of Filename, as analysed (overlay
@@ -164,16 +169,29 @@ func New(analyzers []*analysis.Analyzer) (*Driver, error) {
 func (d *Driver) Run(ctx context.Context, req Request) ([]PackageResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	g, err := d.load(ctx, req)
+	g, reused, err := d.graphFor(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	if len(g.roots) == 0 {
 		return nil, ErrNoPackages
 	}
-	d.last = Stats{Packages: len(g.nodes)}
+	d.last = Stats{Packages: len(g.nodes), Reused: reused}
 	if err := d.analyseAll(ctx, g); err != nil {
 		return nil, err
+	}
+	if reused && d.anyErrors(g) {
+		d.memo = nil
+		if g, _, err = d.graphFor(ctx, req); err != nil {
+			return nil, err
+		}
+		if len(g.roots) == 0 {
+			return nil, ErrNoPackages
+		}
+		d.last = Stats{Packages: len(g.nodes)}
+		if err := d.analyseAll(ctx, g); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]PackageResult, 0, len(g.roots))
 	for _, n := range g.roots {
@@ -190,8 +208,9 @@ func (d *Driver) Run(ctx context.Context, req Request) ([]PackageResult, error) 
 
 // Stats counts what the last Run did.
 type Stats struct {
-	Packages int // in the import graph
-	Analysed int // type-checked and analysed (the others came from the cache)
+	Packages int  // in the import graph
+	Analysed int  // type-checked and analysed (the others came from the cache)
+	Reused   bool // the import graph was the previous Run's (Request.Reuse)
 }
 
 // LastStats returns what the last Run did.
