@@ -72,9 +72,15 @@ func (o *ownLock) bindLock(ref arena.Ref) {
 
 // lock takes the lock, taking it over from a dead holder without telling:
 // the methods that cannot return an error (Lock, Update) use it.
-func (o *ownLock) lock()         { _ = o.mu.Lock(o.self, o.ref.Arena) }
-func (o *ownLock) unlock()       { o.mu.Unlock() }
-func (o *ownLock) tryLock() bool { return o.mu.TryLock(o.self) }
+func (o *ownLock) lock()   { _ = o.mu.Lock(o.self, o.ref.Arena) }
+func (o *ownLock) unlock() { o.mu.Unlock() }
+func (o *ownLock) tryLock() bool {
+	if o.mu.TryLock(o.self) {
+		return true
+	}
+	ok, _ := o.mu.TryLockOwners(o.self, o.ref.Arena)
+	return ok
+}
 
 // lockContext returns nil, rlock.ErrOwnerDead (lock held) or ctx's error
 // (lock not held), for the caller to wrap.

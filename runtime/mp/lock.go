@@ -61,10 +61,26 @@ func (l *Lock) LockContext(ctx context.Context) error {
 	return nil
 }
 
-// TryLock acquires the lock if it is free and reports whether it did.
+// TryLock acquires the lock if it is free, or if its holder died, and
+// reports whether it did. TryLockErr tells the two apart.
 func (l *Lock) TryLock() bool {
 	l.valid()
 	return l.tryLock()
+}
+
+// TryLockErr acquires the lock if it is free or its holder died, without
+// waiting. It returns nil or ErrOwnerDead with the lock held (as LockContext
+// does), or ErrLocked without it while a live process holds it.
+func (l *Lock) TryLockErr() error {
+	l.valid()
+	ok, err := l.mu.TryLockOwners(l.self, l.ref.Arena)
+	switch {
+	case err != nil:
+		return fmt.Errorf("mp: Lock: %w", err)
+	case !ok:
+		return ErrLocked
+	}
+	return nil
 }
 
 // Unlock releases the lock. Unlocking a free lock panics.

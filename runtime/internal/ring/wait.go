@@ -20,10 +20,13 @@ const (
 	// which lets the other side run on a machine with fewer cores than
 	// runnable processes.
 	yields = 8
-	// pollInterval bounds every sleep: it is the backstop for a wake-up
-	// lost to a process killed between publishing and waking. It also
-	// spaces out the search for dead sleepers.
-	pollInterval = 100 * time.Millisecond
+	// backstop bounds every sleep. Live processes never lose a wake-up
+	// (see the contract); the backstop covers only one lost to a process
+	// killed between publishing and waking, and costs an idle waiter one
+	// wake-up a second.
+	backstop = time.Second
+	// healInterval spaces out the search for dead sleepers.
+	healInterval = 100 * time.Millisecond
 )
 
 // sleepSide is where one side's waiters sleep: the futex word, the count
@@ -57,12 +60,12 @@ func (s *sleepSide) wakeAll() {
 }
 
 // heal gives back the counts of sleepers whose process is dead. It asks
-// about liveness (which reads /proc) at most once a pollInterval per
+// about liveness (a system call per entry) at most once a healInterval per
 // process.
 func (r *Ring) heal(s *sleepSide) {
 	now := time.Now().UnixNano()
 	last := r.lastHeal.Load()
-	if now-last < int64(pollInterval) || !r.lastHeal.CompareAndSwap(last, now) {
+	if now-last < int64(healInterval) || !r.lastHeal.CompareAndSwap(last, now) {
 		return
 	}
 	for i := range s.sleepers {
@@ -117,7 +120,7 @@ func (w *waiter) wait(ctx context.Context, r *Ring, s *sleepSide, ready func() b
 	}
 	seq := atomic.LoadUint32(&s.word)
 	if !ready() && ctx.Err() == nil {
-		futex.Wait(&s.word, seq, pollInterval)
+		r.owners.Sleep(&s.word, seq, 0, 1, backstop)
 	}
 	// The entry goes first: while it stands, a healer may still give back
 	// the count on this process's behalf only if this process is dead.
@@ -127,7 +130,7 @@ func (w *waiter) wait(ctx context.Context, r *Ring, s *sleepSide, ready func() b
 	if err := ctx.Err(); err != nil {
 		// This sleeper may have taken the one wake-up meant for a record or
 		// a free slot: pass it on rather than strand another sleeper until
-		// its next poll.
+		// its backstop.
 		if ready() && atomic.LoadUint32(&s.waiting) != 0 {
 			atomic.AddUint32(&s.word, 1)
 			futex.Wake(&s.word, 1)
