@@ -136,6 +136,24 @@ var Types = map[string]*Type{
 		"Get": elem(Read, 0), "Set": elemw(0, 1), "Update": elem(Update, 0),
 		"Append": m(Update), "Pop": m(Update), "Items": m(ReadAll),
 	})},
+	// An RLock is a lock; a Semaphore is taken as one whatever its permits
+	// (with more than one, that misses races rather than invent them). An
+	// Event's flag is a cell: if !e.IsSet() { e.Set() } is a check-then-act.
+	// Waiting, notifying and a Barrier touch no cell the passes model.
+	MPPath + ".RLock": {Methods: merge(handleLock, neutral)},
+	MPPath + ".Semaphore": {Methods: merge(neutral, map[string]Method{
+		"Acquire": m(Acquire), "TryAcquire": m(TryAcquire), "Release": m(Release), "Value": m(Neutral),
+	})},
+	MPPath + ".Event": {Methods: merge(neutral, map[string]Method{
+		"IsSet": m(Read), "Set": m(Write), "Clear": m(Write), "Wait": m(Neutral),
+	})},
+	MPPath + ".Condition": {Methods: merge(neutral, map[string]Method{
+		"Lock": m(Acquire), "Unlock": m(Release),
+		"Wait": m(Neutral), "WaitFor": m(Neutral), "Notify": m(Neutral), "NotifyAll": m(Neutral),
+	})},
+	MPPath + ".Barrier": {Methods: merge(neutral, map[string]Method{
+		"Wait": m(Neutral), "Abort": m(Neutral), "Reset": m(Neutral), "Broken": m(Neutral), "Parties": m(Neutral),
+	})},
 	// A Manager only names and maps containers; it holds no cell itself.
 	MPPath + ".Manager": {Methods: merge(neutral, map[string]Method{
 		"Name": m(Neutral), "Names": m(Neutral), "Unlink": m(Neutral),

@@ -9,11 +9,13 @@
 // change made between the check and the sleep is never missed. Notify pays
 // a system call only while some sleeper is counted in.
 //
-// Sleeps are bounded by the interval the caller gives. That bound is what
-// lets a caller notice a process that died without notifying (a semaphore
-// holder, a barrier party) and covers a wake-up lost to a notifier killed
-// between its change and its Notify; callers re-check their condition, and
-// the liveness of the processes it depends on, each time Sleep returns.
+// A sleeper may name one process whose death should end its sleep (a
+// semaphore holder, a barrier party): Owners.Sleep (the arena's) watches it
+// with a lock the kernel drops at its death, without polling. Sleeps are
+// also bounded by a backstop the caller gives, which covers a wake-up lost
+// to a notifier killed between its change and its Notify, and lets a caller
+// that depends on several processes look at the others (Alive is one
+// system call). Callers re-check their condition each time Sleep returns.
 package waitq
 
 import (
@@ -48,12 +50,20 @@ func (w *Word) Notify(n int) {
 	futex.Wake(&w.seq, n)
 }
 
-// Sleep waits until the sequence number differs from seen, until d passes,
+// Owners judges and watches the liveness of processes by owner id; the
+// arena implements it.
+type Owners interface {
+	Alive(id uint32) bool
+	Sleep(word *uint32, val, holder, bump uint32, backstop time.Duration) (holderDead bool)
+}
+
+// Sleep waits until the sequence number differs from seen, until the
+// process holder dies (0 for none; then it reports true), until d passes,
 // until ctx is done, or spuriously. Callers re-check their condition.
-func (w *Word) Sleep(ctx context.Context, seen uint32, d time.Duration) {
+func (w *Word) Sleep(ctx context.Context, o Owners, seen, holder uint32, d time.Duration) (holderDead bool) {
 	if ctx.Done() != nil {
 		if ctx.Err() != nil {
-			return
+			return false
 		}
 		// A cancelled context moves the word, which wakes every sleeper on
 		// it; the others find their condition unchanged and sleep again.
@@ -64,9 +74,14 @@ func (w *Word) Sleep(ctx context.Context, seen uint32, d time.Duration) {
 	// The count goes in before the sequence number is re-read, so a
 	// notifier that moved it meanwhile saw the sleeper and wakes it.
 	if atomic.LoadUint32(&w.seq) == seen {
-		futex.Wait(&w.seq, seen, d)
+		if holder == 0 {
+			futex.Wait(&w.seq, seen, d)
+		} else {
+			holderDead = o.Sleep(&w.seq, seen, holder, 1, d)
+		}
 	}
 	atomic.AddUint32(&w.sleepers, ^uint32(0))
+	return holderDead
 }
 
 // Sleepers returns how many sleepers are counted in: a diagnostic, stale as
