@@ -119,10 +119,13 @@ func (c *cell) encode(kind arena.Kind, what string) ([]byte, error) {
 	return c.ref.Encode(kind, c.fp), nil
 }
 
-func newObject(kind arena.Kind, version uint16, fp uint64, length uintptr, what string) (arena.Ref, error) {
-	a, err := arena.Family()
-	if err != nil {
-		return arena.Ref{}, err
+// newObject allocates an object in a, or in the family arena if a is nil.
+func newObject(a *arena.Arena, kind arena.Kind, version uint16, fp uint64, length uintptr, what string) (arena.Ref, error) {
+	if a == nil {
+		var err error
+		if a, err = arena.Family(); err != nil {
+			return arena.Ref{}, err
+		}
 	}
 	ref, err := a.NewObject(kind, version, fp, int(length))
 	if err != nil {

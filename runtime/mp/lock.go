@@ -31,14 +31,13 @@ type Lock struct {
 }
 
 // NewLock makes an unlocked Lock in the family's shared arena.
-func NewLock() (*Lock, error) {
-	a, err := arena.Family()
+func NewLock() (*Lock, error) { return newLockIn(nil) }
+
+// newLockIn makes a Lock in a (nil: the family arena).
+func newLockIn(a *arena.Arena) (*Lock, error) {
+	ref, err := newObject(a, arena.KindLock, lockVersion, 0, 8, "NewLock")
 	if err != nil {
 		return nil, err
-	}
-	ref, err := a.NewObject(arena.KindLock, lockVersion, 0, 8)
-	if err != nil {
-		return nil, fmt.Errorf("mp: NewLock: %w", err)
 	}
 	l := &Lock{}
 	l.bindLock(ref)

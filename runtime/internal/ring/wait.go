@@ -22,9 +22,10 @@ const (
 	yields = 8
 	// backstop bounds every sleep. Live processes never lose a wake-up
 	// (see the contract); the backstop covers only one lost to a process
-	// killed between publishing and waking, and costs an idle waiter one
-	// wake-up a second.
-	backstop = time.Second
+	// killed between publishing and waking (and the next publication wakes
+	// sleepers anyway). Each wake-up of an idle Go process costs about half
+	// a millisecond of CPU, so an idle waiter costs about 0.01% of a core.
+	backstop = 5 * time.Second
 	// healInterval spaces out the search for dead sleepers.
 	healInterval = 100 * time.Millisecond
 )
@@ -87,12 +88,19 @@ func (r *Ring) heal(s *sleepSide) {
 // waiter is one blocking call's state across its waits.
 type waiter struct {
 	stop func() bool
+	// idle is set when a sleep ran out its backstop: nothing is moving,
+	// and spinning before the next sleep would only burn CPU.
+	idle bool
 }
 
 // wait returns when ready might hold, after spinning, yielding and then
 // sleeping on s, or with ctx's error.
 func (w *waiter) wait(ctx context.Context, r *Ring, s *sleepSide, ready func() bool) error {
-	for i := 0; i < spinChecks+yields; i++ {
+	spins := spinChecks + yields
+	if w.idle {
+		spins = 1
+	}
+	for i := 0; i < spins; i++ {
 		if ready() {
 			return nil
 		}
@@ -120,7 +128,9 @@ func (w *waiter) wait(ctx context.Context, r *Ring, s *sleepSide, ready func() b
 	}
 	seq := atomic.LoadUint32(&s.word)
 	if !ready() && ctx.Err() == nil {
+		slept := time.Now()
 		r.owners.Sleep(&s.word, seq, 0, 1, backstop)
+		w.idle = time.Since(slept) >= backstop
 	}
 	// The entry goes first: while it stands, a healer may still give back
 	// the count on this process's behalf only if this process is dead.
