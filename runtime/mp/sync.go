@@ -40,7 +40,7 @@ type syncObj struct {
 }
 
 func (o *syncObj) init(what string, size uintptr) error {
-	ref, err := newObject(arena.KindSync, syncVersion, syncFP(what), size, "New"+what)
+	ref, err := newObject(nil, arena.KindSync, syncVersion, syncFP(what), size, "New"+what)
 	if err != nil {
 		return err
 	}
