@@ -138,6 +138,11 @@ var Types = map[string]*Type{
 		"Get": elem(Read, 0), "Set": elemw(0, 1), "Update": elem(Update, 0),
 		"Append": m(Update), "Pop": m(Update), "Items": m(ReadAll),
 	})},
+	MPPath + ".JoinableQueue": {Methods: merge(neutral, map[string]Method{
+		"Put": m(Update), "PutContext": m(Update), "TryPut": m(Update),
+		"Get": m(Update), "GetContext": m(Update), "TryGet": m(Update),
+		"TaskDone": m(Update), "Join": m(Neutral), "Failed": m(Neutral),
+	})},
 	// An RLock is a lock; a Semaphore is taken as one whatever its permits
 	// (with more than one, that misses races rather than invent them). An
 	// Event's flag is a cell: if !e.IsSet() { e.Set() } is a check-then-act.
