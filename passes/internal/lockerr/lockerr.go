@@ -50,7 +50,7 @@ type Test struct {
 	// Identity is set for err == mp.ErrOwnerDead, which is never true:
 	// LockContext wraps the error.
 	Identity bool
-	Pos       token.Pos
+	Pos      token.Pos
 }
 
 // Branch returns the test that ends b, if b ends in an if on a comparison of
