@@ -10,6 +10,7 @@ import (
 	"golang.org/x/tools/go/analysis"
 
 	"github.com/mprace/mprace/passes/checkthenact"
+	"github.com/mprace/mprace/passes/lockcontext"
 	"github.com/mprace/mprace/passes/mpmain"
 	"github.com/mprace/mprace/passes/rawtype"
 	"github.com/mprace/mprace/passes/readmodifywrite"
@@ -149,6 +150,35 @@ q, err := mp.NewQueue[job]()                   // no exported field: Put fails`,
 
 d, err := mp.NewDict[int64, string]()
 q, err := mp.NewQueue[Job]()`,
+		Since:    "v0.2.0",
+		Severity: "error",
+	},
+	{
+		Analyzer: lockcontext.Analyzer,
+		Title:    "LockContext error dropped, or code running where LockContext failed",
+		Why: `LockContext on a runtime/mp lock returns nil or mp.ErrOwnerDead with the lock
+held, and the context's error without it. Code that drops the error, or goes
+on after an error other than ErrOwnerDead (logs it and continues), runs
+without the lock it believes it holds: the updates it makes race with the
+lock's real holder, and its Unlock panics or releases the lock another
+process holds. ErrOwnerDead itself comes wrapped, so err == mp.ErrOwnerDead
+is never true.
+
+The check follows the paths from the call, narrowing what the error can be
+at err != nil, err == nil and errors.Is tests, and reports the first Unlock
+of the lock (deferred or not), or operation of the handle whose own lock it
+is, reached where the error may be the context's. An error handed to a
+helper that decides on it is trusted.`,
+		Bad: `if err := l.LockContext(ctx); err != nil {
+	log.Print(err)
+}
+defer l.Unlock()
+
+_ = l.LockContext(ctx)`,
+		Good: `if err := l.LockContext(ctx); err != nil && !errors.Is(err, mp.ErrOwnerDead) {
+	return err
+}
+defer l.Unlock()`,
 		Since:    "v0.2.0",
 		Severity: "error",
 	},
