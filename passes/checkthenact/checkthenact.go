@@ -28,8 +28,12 @@ func run(pass *analysis.Pass) (any, error) {
 		if w.Guarded {
 			return
 		}
-		if r, br, ok := decidedBy(w, accs); ok {
-			reportRace(rep, r, w, br)
+		if r, br, ok := decidedBy(w, accs); ok && !cells.Validated(w, accs) {
+			if w.Guard != nil {
+				reportGuardedRace(rep, r, w, br)
+			} else {
+				reportRace(rep, r, w, br)
+			}
 		}
 	})
 	return nil, nil
@@ -45,7 +49,7 @@ func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branc
 		if r.Flow.Meets(w.Stored...) {
 			return nil, flow.Branch{}, false // a read-modify-write: the other analyzer's report
 		}
-		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok {
+		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok || !cells.Judged(r, w) {
 			continue
 		}
 		if brs := flow.Controls(w.Instr.Block(), r.Flow); len(brs) > 0 {
