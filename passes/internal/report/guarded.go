@@ -215,6 +215,9 @@ func (r *Reporter) ReadLockFix(a *cells.Access) (analysis.SuggestedFix, bool) {
 // rename replaces the method name of the call at ci.
 func (r *Reporter) rename(ci ssa.CallInstruction, name string) (analysis.TextEdit, bool) {
 	call := r.CallAt(ci.Pos())
+	if _, ok := ci.(*ssa.Defer); ok {
+		call = r.deferredCall(ci.Pos())
+	}
 	if call == nil {
 		return analysis.TextEdit{}, false
 	}
@@ -223,6 +226,22 @@ func (r *Reporter) rename(ci ssa.CallInstruction, name string) (analysis.TextEdi
 		return analysis.TextEdit{}, false
 	}
 	return analysis.TextEdit{Pos: sel.Sel.Pos(), End: sel.Sel.End(), NewText: []byte(name)}, true
+}
+
+// deferredCall returns the call of the defer statement at pos (go/ssa
+// places a Defer at the keyword).
+func (r *Reporter) deferredCall(pos token.Pos) *ast.CallExpr {
+	file := r.fileOf(pos)
+	if file == nil {
+		return nil
+	}
+	path, _ := astutil.PathEnclosingInterval(file, pos, pos)
+	for _, n := range path {
+		if d, ok := n.(*ast.DeferStmt); ok && d.Defer == pos {
+			return d.Call
+		}
+	}
+	return nil
 }
 
 // foreign reports whether a call is a builtin or a static call of another
