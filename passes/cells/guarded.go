@@ -1,6 +1,8 @@
 package cells
 
 import (
+	"strings"
+
 	"golang.org/x/tools/go/ssa"
 
 	"github.com/mprace/mprace/passes/guards"
@@ -81,6 +83,51 @@ func (c *collector) guardedAccesses(fn *ssa.Function) []*Access {
 		}
 	}
 	return out
+}
+
+// dropUnshared removes the guarded accesses of fn made to an object fn
+// itself creates (a composite literal, new, or a constructor NewX()) when fn
+// starts no goroutine: such an object is not shared yet, whichever
+// accessors fn calls on it (fset := token.NewFileSet(); fset.AddFile(name,
+// fset.Base(), n)).
+func dropUnshared(fn *ssa.Function, accs []*Access) []*Access {
+	fresh := make(map[string]bool)
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			switch i := instr.(type) {
+			case *ssa.Go:
+				return accs
+			case *ssa.Alloc:
+				fresh[rootKey(i)] = true
+			case *ssa.Call:
+				if callee := i.Call.StaticCallee(); callee != nil && isConstructor(callee.Name()) {
+					fresh[rootKey(i)] = true
+				}
+			}
+		}
+	}
+	if len(fresh) == 0 {
+		return accs
+	}
+	out := accs[:0]
+	for _, a := range accs {
+		if a.Guard == nil || !fresh[a.Cell.RootKind+":"+a.Cell.RootID] {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func rootKey(v ssa.Value) string {
+	p, ok := accesspath.Of(v)
+	if !ok {
+		return ""
+	}
+	return p.RootKind + ":" + p.RootID
+}
+
+func isConstructor(name string) bool {
+	return strings.HasPrefix(name, "New") || strings.HasPrefix(name, "new")
 }
 
 // HeldMode returns how the guarding lock of a guarded access is held: by
