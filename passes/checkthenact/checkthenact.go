@@ -35,8 +35,12 @@ func run(pass *analysis.Pass) (any, error) {
 			if !isAct(w) || w.Guarded {
 				continue
 			}
-			if r, br, ok := decidedBy(w, accs); ok {
-				reportRace(rep, r, w, br)
+			if r, br, ok := decidedBy(w, accs); ok && !cells.Validated(w, accs) {
+				if w.Guard != nil {
+					reportGuardedRace(rep, r, w, br)
+				} else {
+					reportRace(rep, r, w, br)
+				}
 			}
 		}
 	}
@@ -88,7 +92,7 @@ func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branc
 		if casFix(r, w) {
 			continue
 		}
-		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok {
+		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok || !cells.Judged(r, w) {
 			continue
 		}
 		if brs := flow.Controls(w.Instr.Block(), r.Flow); len(brs) > 0 {
