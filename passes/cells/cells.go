@@ -55,6 +55,10 @@ type Access struct {
 	// Claimed: a successful atomic update of the cell (a CompareAndSwap)
 	// decides the write.
 	Claimed bool
+	// SelfChecked: a read of the cell in the same function decides the
+	// write. For an accessor that is its own check-then-act, reported
+	// there; its callers' checks are not what decides the write.
+	SelfChecked bool
 	// Depth: see Summary.Depth.
 	Depth int
 	// Locks are the locks held when the access happens.
@@ -161,9 +165,10 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 		}
 	}
 	for _, a := range out {
-		if a.Op == catalog.Write && a.Via == nil {
+		if a.Op == catalog.Write || a.Op == catalog.Update {
 			a.Claimed = claimed(a, out)
-			a.Guarded = a.Claimed || rechecked(a, out)
+			a.Guarded = a.Guarded || a.Claimed || rechecked(a, out) || c.lockClaimed(a)
+			a.SelfChecked = a.Via == nil && selfChecked(a, out)
 		}
 	}
 	return out
@@ -258,51 +263,6 @@ func resultValue(call *ssa.Call, i int) ssa.Value {
 	return nil
 }
 
-// rechecked reports whether write w is made under an exclusive lock
-// acquisition under which the cell was read before the write: the cell was
-// checked again inside the critical section (double-checked locking), so
-// whatever was read before taking the lock did not decide the write alone.
-func rechecked(w *Access, all []*Access) bool {
-	for _, r := range all {
-		if r.Op != catalog.Read || r == w || r.Cell.Key() != w.Cell.Key() {
-			continue
-		}
-		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok && before(r.Instr, w.Instr) {
-			return true
-		}
-	}
-	return false
-}
-
-// claimed reports whether write w is decided by the result of an atomic
-// update of the same cell, such as a CompareAndSwap that claims the cell.
-func claimed(w *Access, all []*Access) bool {
-	for _, u := range all {
-		if u.Op == catalog.Update && u.Flow != nil && u.Cell.Key() == w.Cell.Key() &&
-			len(flow.Controls(w.Instr.Block(), u.Flow)) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// before reports whether a runs before b on every path to b.
-func before(a, b ssa.Instruction) bool {
-	ab, bb := a.Block(), b.Block()
-	if ab != bb {
-		return ab.Dominates(bb)
-	}
-	for _, instr := range ab.Instrs {
-		switch instr {
-		case a:
-			return true
-		case b:
-			return false
-		}
-	}
-	return false
-}
-
 // summarize builds the Accessor fact of fn from its accesses, or nil.
 func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 	var sums []Summary
@@ -331,8 +291,8 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 					paramFlows = append(paramFlows, flow.Forward(p))
 				}
 			}
-			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded, Depth: a.Depth,
-				Guard: a.Guard.summary(a, fn)}
+			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded || a.SelfChecked,
+				Depth: a.Depth, Guard: a.Guard.summary(a, fn)}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
 					s.Params = append(s.Params, j)

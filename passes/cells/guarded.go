@@ -199,7 +199,7 @@ func Validated(w *Access, accs []*Access) bool {
 			continue
 		}
 		h, ok := locks.SharedExclusive(r2.Locks, w.Locks)
-		if !ok || h.Path.Key() != key || !before(r2.Instr, w.Instr) {
+		if !ok || h.Path.Key() != key || !flow.Before(r2.Instr, w.Instr) {
 			continue
 		}
 		for _, br := range flow.Controls(w.Instr.Block(), r2.Flow) {

@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/ast/astutil"
@@ -13,6 +14,7 @@ import (
 	"github.com/mprace/mprace/passes/cells"
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/flow"
 )
 
 // GuardName names the lock that guards the cell of a, as the source writes
@@ -21,9 +23,38 @@ func (r *Reporter) GuardName(a *cells.Access) string {
 	if a.Guard == nil || a.Guard.Lock.IsZero() {
 		return "its lock"
 	}
-	name := a.Guard.Lock.String()
+	lock := a.Guard.Lock
+	if lock.RootKind == a.Cell.RootKind && lock.RootID == a.Cell.RootID {
+		lock.RootName = r.rootName(a)
+	}
+	name := lock.String()
 	if name == "" || name[0] == '(' {
 		return "its lock"
+	}
+	return name
+}
+
+// GuardedCell names the cell of a guarded access as the source writes it.
+func (r *Reporter) GuardedCell(a *cells.Access) string {
+	q := a.Cell
+	q.RootName = r.rootName(a)
+	return q.String()
+}
+
+// rootName spells the root of a's cell: as the path has it, unless that is
+// a call (token.NewFileSet()) or a temporary, and an accessor is called on
+// a variable, whose name is then the root's.
+func (r *Reporter) rootName(a *cells.Access) string {
+	name := a.Cell.RootName
+	if a.Via == nil || !(strings.HasSuffix(name, "()") || strings.HasPrefix(name, "(")) {
+		return name
+	}
+	if call := r.CallAt(a.Pos()); call != nil {
+		if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok {
+				return id.Name
+			}
+		}
 	}
 	return name
 }
@@ -121,7 +152,7 @@ func (r *Reporter) acquisition(a *cells.Access) ssa.CallInstruction {
 	for _, b := range a.Instr.Parent().Blocks {
 		for _, instr := range b.Instrs {
 			call, ok := instr.(*ssa.Call)
-			if !ok || !dominates(call, a.Instr) {
+			if !ok || !flow.Before(call, a.Instr) {
 				continue
 			}
 			c, ok := catalog.Classify(call.Common())
@@ -131,29 +162,12 @@ func (r *Reporter) acquisition(a *cells.Access) ssa.CallInstruction {
 			if !ok || (c.M.Op != catalog.Acquire && c.M.Op != catalog.AcquireShared) {
 				continue
 			}
-			if p, ok := accesspath.Of(c.Recv); ok && p.Key() == key && (best == nil || dominates(best, call)) {
+			if p, ok := accesspath.Of(c.Recv); ok && p.Key() == key && (best == nil || flow.Before(best, call)) {
 				best = call
 			}
 		}
 	}
 	return best
-}
-
-// dominates reports whether a runs before b on every path to b.
-func dominates(a, b ssa.Instruction) bool {
-	ab, bb := a.Block(), b.Block()
-	if ab != bb {
-		return ab.Dominates(bb)
-	}
-	for _, instr := range ab.Instrs {
-		switch instr {
-		case a:
-			return true
-		case b:
-			return false
-		}
-	}
-	return false
 }
 
 // ReadLockFix turns the read lock of a guarded cell's guard into the write
