@@ -147,6 +147,13 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 				if a := direct(ci, call); a != nil {
 					a.Deferred = deferred
 					out = append(out, a)
+					if call.M.Size && call.M.Index >= 0 {
+						// The entry count changes too: a Len check
+						// that decided it was a check of the whole.
+						whole := *a
+						whole.Op, whole.Cell, whole.Value, whole.Stored = catalog.Update, a.Cell.TrimLast(), nil, nil
+						out = append(out, &whole)
+					}
 				}
 				continue
 			}
