@@ -43,6 +43,8 @@ type Access struct {
 	Deferred bool
 	// Call is the cell operation, for direct accesses.
 	Call catalog.Call
+	// Closure: a closure called in place makes the access (Via is nil).
+	Closure bool
 	// Via is the accessor that makes the access for this function, and
 	// Method the operation it performs underneath.
 	Via    *types.Func
@@ -106,12 +108,12 @@ func run(pass *analysis.Pass) (any, error) {
 		if len(acc) > 0 {
 			c.res.Funcs[fn] = acc
 		}
-		if fn.Parent() == nil {
-			if sum := summarize(fn, acc); sum != nil {
-				c.summaries[fn] = sum
-				if obj := fn.Object(); obj != nil {
-					pass.ExportObjectFact(obj, sum)
-				}
+		// Closures are summarised too, for the calls of them in place
+		// (get := func() int64 { return c.Load() }; c.Store(get()+1)).
+		if sum := summarize(fn, acc); sum != nil {
+			c.summaries[fn] = sum
+			if obj := fn.Object(); obj != nil && fn.Parent() == nil {
+				pass.ExportObjectFact(obj, sum)
 			}
 		}
 	}
@@ -151,6 +153,13 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 				if a := direct(ci, call); a != nil {
 					a.Deferred = deferred
 					out = append(out, a)
+					if call.M.Size && call.M.Index >= 0 {
+						// The entry count changes too: a Len check
+						// that decided it was a check of the whole.
+						whole := *a
+						whole.Op, whole.Cell, whole.Value, whole.Stored = catalog.Update, a.Cell.TrimLast(), nil, nil
+						out = append(out, &whole)
+					}
 				}
 				continue
 			}
@@ -228,10 +237,13 @@ func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, defe
 	var out []*Access
 	for _, s := range sum.Accesses {
 		p, ok := accesspath.Substitute(s.Cell, cc.Args)
+		if !ok && callee.Parent() != nil && s.Cell.RootKind == accesspath.RootValue {
+			p, ok = s.Cell, true // a closure's cell of its enclosing function
+		}
 		if !ok {
 			continue
 		}
-		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj,
+		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj, Closure: callee.Parent() != nil,
 			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact,
 			Guard: s.Guard.in(cc.Args)}
 		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
@@ -272,6 +284,9 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 			continue
 		}
 		cell, ok := accesspath.Relative(a.Cell, fn)
+		if !ok && fn.Parent() != nil && a.Cell.RootKind == accesspath.RootValue {
+			cell, ok = a.Cell, true // the enclosing function's, named as it names it
+		}
 		if !ok {
 			continue
 		}
