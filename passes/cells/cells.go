@@ -42,6 +42,8 @@ type Access struct {
 	Deferred bool
 	// Call is the cell operation, for direct accesses.
 	Call catalog.Call
+	// Closure: a closure called in place makes the access (Via is nil).
+	Closure bool
 	// Via is the accessor that makes the access for this function, and
 	// Method the operation it performs underneath.
 	Via    *types.Func
@@ -54,6 +56,10 @@ type Access struct {
 	// Claimed: a successful atomic update of the cell (a CompareAndSwap)
 	// decides the write.
 	Claimed bool
+	// SelfChecked: a read of the cell in the same function decides the
+	// write. For an accessor that is its own check-then-act, reported
+	// there; its callers' checks are not what decides the write.
+	SelfChecked bool
 	// Depth: see Summary.Depth.
 	Depth int
 	// Locks are the locks held when the access happens.
@@ -97,12 +103,12 @@ func run(pass *analysis.Pass) (any, error) {
 		if len(acc) > 0 {
 			c.res.Funcs[fn] = acc
 		}
-		if fn.Parent() == nil {
-			if sum := summarize(fn, acc); sum != nil {
-				c.summaries[fn] = sum
-				if obj := fn.Object(); obj != nil {
-					pass.ExportObjectFact(obj, sum)
-				}
+		// Closures are summarised too, for the calls of them in place
+		// (get := func() int64 { return c.Load() }; c.Store(get()+1)).
+		if sum := summarize(fn, acc); sum != nil {
+			c.summaries[fn] = sum
+			if obj := fn.Object(); obj != nil && fn.Parent() == nil {
+				pass.ExportObjectFact(obj, sum)
 			}
 		}
 	}
@@ -154,9 +160,10 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 		}
 	}
 	for _, a := range out {
-		if a.Op == catalog.Write && a.Via == nil {
+		if a.Op == catalog.Write || a.Op == catalog.Update {
 			a.Claimed = claimed(a, out)
-			a.Guarded = a.Claimed || rechecked(a, out)
+			a.Guarded = a.Guarded || a.Claimed || rechecked(a, out) || c.lockClaimed(a)
+			a.SelfChecked = a.Via == nil && selfChecked(a, out)
 		}
 	}
 	return out
@@ -216,10 +223,13 @@ func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, defe
 	var out []*Access
 	for _, s := range sum.Accesses {
 		p, ok := accesspath.Substitute(s.Cell, cc.Args)
+		if !ok && callee.Parent() != nil && s.Cell.RootKind == accesspath.RootValue {
+			p, ok = s.Cell, true // a closure's cell of its enclosing function
+		}
 		if !ok {
 			continue
 		}
-		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj,
+		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj, Closure: callee.Parent() != nil,
 			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact}
 		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
 			a.Value = resultValue(v, s.Result)
@@ -250,51 +260,6 @@ func resultValue(call *ssa.Call, i int) ssa.Value {
 	return nil
 }
 
-// rechecked reports whether write w is made under an exclusive lock
-// acquisition under which the cell was read before the write: the cell was
-// checked again inside the critical section (double-checked locking), so
-// whatever was read before taking the lock did not decide the write alone.
-func rechecked(w *Access, all []*Access) bool {
-	for _, r := range all {
-		if r.Op != catalog.Read || r == w || r.Cell.Key() != w.Cell.Key() {
-			continue
-		}
-		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok && before(r.Instr, w.Instr) {
-			return true
-		}
-	}
-	return false
-}
-
-// claimed reports whether write w is decided by the result of an atomic
-// update of the same cell, such as a CompareAndSwap that claims the cell.
-func claimed(w *Access, all []*Access) bool {
-	for _, u := range all {
-		if u.Op == catalog.Update && u.Flow != nil && u.Cell.Key() == w.Cell.Key() &&
-			len(flow.Controls(w.Instr.Block(), u.Flow)) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// before reports whether a runs before b on every path to b.
-func before(a, b ssa.Instruction) bool {
-	ab, bb := a.Block(), b.Block()
-	if ab != bb {
-		return ab.Dominates(bb)
-	}
-	for _, instr := range ab.Instrs {
-		switch instr {
-		case a:
-			return true
-		case b:
-			return false
-		}
-	}
-	return false
-}
-
 // summarize builds the Accessor fact of fn from its accesses, or nil.
 func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 	var sums []Summary
@@ -304,6 +269,9 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 			continue
 		}
 		cell, ok := accesspath.Relative(a.Cell, fn)
+		if !ok && fn.Parent() != nil && a.Cell.RootKind == accesspath.RootValue {
+			cell, ok = a.Cell, true // the enclosing function's, named as it names it
+		}
 		if !ok {
 			continue
 		}
@@ -317,13 +285,14 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 			}
 			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
 				Exact: exact && a.Exact})
-		case catalog.Write:
+		case catalog.Write, catalog.Update:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
 					paramFlows = append(paramFlows, flow.Forward(p))
 				}
 			}
-			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded, Depth: a.Depth}
+			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded || a.SelfChecked,
+				Depth: a.Depth}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
 					s.Params = append(s.Params, j)
