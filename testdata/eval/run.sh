@@ -35,7 +35,11 @@ mkdir -p "$work/src" "$work/bin" "$out"
 out=$(cd "$out" && pwd)
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 
-(cd "$root" && go build -o "$work/bin/mprace" ./cmd/mprace && go build -o "$work/bin/vetjson" ./testdata/eval/vetjson)
+# Binaries of this run only: runs from two trees may overlap.
+bin=$work/bin/run-$$
+mkdir -p "$bin"
+trap 'rm -rf "$bin"' EXIT
+(cd "$root" && go build -o "$bin/mprace" ./cmd/mprace && go build -o "$bin/vetjson" ./testdata/eval/vetjson)
 echo "mprace from $root at $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . 2>/dev/null || echo '+dirty'); $(go version); load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # checkout REPO COMMIT: extract the commit of the snapshot, print the directory.
@@ -59,11 +63,11 @@ checkout() {
 # prints "seconds maxrss-KiB".
 vetrun() {
 	local dir=$1 pkgs=$2 file=$3 tool rc=0
-	tool=$work/bin/mprace-$$-$RANDOM
-	cp "$work/bin/mprace" "$tool"
+	tool=$bin/mprace-$RANDOM
+	cp "$bin/mprace" "$tool"
 	printf 'eval-nonce-%s' "$RANDOM$RANDOM" >>"$tool"
 	(cd "$dir" && /usr/bin/time -f '%e %M' -o "$tool.time" go vet -json -vettool="$tool" $pkgs >"$tool.json" 2>&1) || true
-	"$work/bin/vetjson" "$dir" <"$tool.json" >"$file" || rc=$?
+	"$bin/vetjson" "$dir" <"$tool.json" >"$file" || rc=$?
 	cat "$tool.time"
 	rm -f "$tool" "$tool.json" "$tool.time"
 	return $rc
@@ -87,8 +91,8 @@ evalrepo() { # NAME REPO COMMIT MODDIR PKGS
 	(cd "$dir" && go list -export -test -deps $pkgs >/dev/null)
 	plain="0 0"
 	if [[ ${EVAL_TIME:-1} != 0 ]]; then
-		(cd "$dir" && /usr/bin/time -f '%e %M' -o "$work/plain.time" go vet -printf.funcs="evalnonce$$$RANDOM" $pkgs >/dev/null 2>&1) || true
-		plain=$(cat "$work/plain.time")
+		(cd "$dir" && /usr/bin/time -f '%e %M' -o "$bin/plain.time" go vet -printf.funcs="evalnonce$$$RANDOM" $pkgs >/dev/null 2>&1) || true
+		plain=$(cat "$bin/plain.time")
 	fi
 	mp=$(vetrun "$dir" "$pkgs" "$out/$name.txt") || echo "eval: $name: go vet reported errors (see vet-error lines above)" >&2
 	read -r pt pm <<<"$plain"
