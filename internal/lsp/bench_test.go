@@ -22,13 +22,16 @@ import (
 //
 //	go test ./internal/lsp -run '^$' -bench DidSave -benchtime 20x
 func BenchmarkDidSave(b *testing.B) {
-	for _, bc := range []struct{ name, file, race string }{
-		{"counter", "examples/counter/main.go", "\nfunc benchRace(v *mp.Int[int64]) { v.Store(v.Load() + 1) }\n"},
-		{"mp", "runtime/mp/value.go", "\nfunc benchRace(v *Int[int64]) { v.Store(v.Load() + 1) }\n"},
+	for _, bc := range []struct {
+		name, file, race string
+		base             int // mprace's diagnostics in the file as it is
+	}{
+		{"counter", "examples/counter/main.go", "\nfunc benchRace(v *mp.Int[int64]) { v.Store(v.Load() + 1) }\n", 1},
+		{"mp", "runtime/mp/value.go", "\nfunc benchRace(v *Int[int64]) { v.Store(v.Load() + 1) }\n", 0},
 	} {
 		for _, mode := range []string{"alone", "gopls"} {
 			b.Run(bc.name+"/"+mode, func(b *testing.B) {
-				benchSave(b, filepath.Join(moduleRoot, bc.file), bc.race, mode)
+				benchSave(b, filepath.Join(moduleRoot, bc.file), bc.race, bc.base, mode)
 			})
 		}
 	}
@@ -37,8 +40,9 @@ func BenchmarkDidSave(b *testing.B) {
 // benchSave toggles race, a function with a read-modify-write, at the end
 // of the buffer: the number of mprace's diagnostics then tells its
 // publication for the new buffer from gopls's (which carries mprace's
-// previous ones).
-func benchSave(b *testing.B, path, race, mode string) {
+// previous ones). Two untimed toggles first make sure the first analysis
+// is over.
+func benchSave(b *testing.B, path, race string, base int, mode string) {
 	g := "off"
 	if mode == "gopls" {
 		g = gopls(b)
@@ -46,14 +50,7 @@ func benchSave(b *testing.B, path, race, mode string) {
 	c := startServer(b, moduleRoot, "-gopls", g)
 	c.initialize(moduleRoot)
 	d := c.open(path)
-	c.waitFor("the first analysis", 5*time.Minute, func() bool { return c.pubs[d.uri] > 0 && c.versions[d.uri] == uint32(d.version) })
-	c.mu.Lock()
-	base := len(c.bySource(d.uri, "mprace"))
-	c.mu.Unlock()
-
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := range b.N {
+	toggle := func(i int) time.Duration {
 		want := base
 		if i%2 == 0 {
 			c.change(d, len(d.text), len(d.text), race)
@@ -63,10 +60,18 @@ func benchSave(b *testing.B, path, race, mode string) {
 		}
 		start := time.Now()
 		c.notify(protocol.MethodTextDocumentDidSave, protocol.DidSaveTextDocumentParams{TextDocument: protocol.TextDocumentIdentifier{URI: d.uri}})
-		c.waitFor("mprace's diagnostics after didSave", time.Minute, func() bool {
+		c.waitFor("mprace's diagnostics after didSave", 5*time.Minute, func() bool {
 			return c.versions[d.uri] == uint32(d.version) && len(c.bySource(d.uri, "mprace")) == want
 		})
-		lat = append(lat, time.Since(start))
+		return time.Since(start)
+	}
+	toggle(0)
+	toggle(1)
+
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		lat = append(lat, toggle(i))
 	}
 	b.StopTimer()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
