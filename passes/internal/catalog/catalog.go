@@ -143,6 +143,9 @@ var Types = map[string]*Type{
 		"Get": m(Update), "GetContext": m(Update), "TryGet": m(Update),
 		"TaskDone": m(Update), "Join": m(Neutral), "Failed": m(Neutral),
 	})},
+	MPPath + ".Conn": {Methods: merge(neutral, map[string]Method{
+		"Send": m(Update), "SendContext": m(Update), "Recv": m(Update), "RecvContext": m(Update), "Poll": m(Neutral),
+	})},
 	// An RLock is a lock; a Semaphore is taken as one whatever its permits
 	// (with more than one, that misses races rather than invent them). An
 	// Event's flag is a cell: if !e.IsSet() { e.Set() } is a check-then-act.
