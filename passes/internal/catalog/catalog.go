@@ -138,6 +138,12 @@ var Types = map[string]*Type{
 		"Get": elem(Read, 0), "Set": elemw(0, 1), "Update": elem(Update, 0),
 		"Append": m(Update), "Pop": m(Update), "Items": m(ReadAll),
 	})},
+	// A Set's members are its cells: Has reads one, Add and Remove write
+	// it, AddIfAbsent is the atomic check-then-act.
+	MPPath + ".Set": {Elements: true, Methods: merge(handleLock, neutral, map[string]Method{
+		"Has": elem(Read, 0), "Add": elem(Write, 0), "Remove": elem(Write, 0), "AddIfAbsent": elem(Update, 0),
+		"Items": m(ReadAll), "All": m(ReadAll),
+	})},
 	MPPath + ".JoinableQueue": {Methods: merge(neutral, map[string]Method{
 		"Put": m(Update), "PutContext": m(Update), "TryPut": m(Update),
 		"Get": m(Update), "GetContext": m(Update), "TryGet": m(Update),
