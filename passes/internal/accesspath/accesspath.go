@@ -21,6 +21,8 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/ssa"
+
+	"github.com/mprace/mprace/passes/internal/flow"
 )
 
 // Root kinds. Param roots appear only in paths stored in facts, where the
@@ -192,6 +194,12 @@ func of(v ssa.Value, depth int) (Path, bool) {
 		if v.Op.String() != "*" {
 			break
 		}
+		if x := SingleStore(resolve(v.X)); x != nil {
+			// A variable assigned once is the value assigned: the heap
+			// copy SSA makes of a parameter a closure captures, or a local
+			// bound once (b := s.blks[i]), names what it holds.
+			return of(x, depth+1)
+		}
 		p, ok := of(v.X, depth+1)
 		if !ok {
 			return p, false
@@ -239,6 +247,83 @@ func of(v ssa.Value, depth int) (Path, bool) {
 	}
 	v = resolve(v)
 	return Path{RootKind: RootValue, RootID: valueID(v), RootName: showValue(v)}, true
+}
+
+// SingleStore returns the one value ever stored in a local variable, or nil:
+// v must be an Alloc whose only uses are that store, loads, and bindings of
+// closures (which read it through free variables), and the store must come
+// before every load in the function (a parameter captured by a closure, a
+// local assigned once at its declaration).
+func SingleStore(v ssa.Value) ssa.Value {
+	a, ok := v.(*ssa.Alloc)
+	if !ok {
+		return nil
+	}
+	var st *ssa.Store
+	refs := a.Referrers()
+	if refs == nil {
+		return nil
+	}
+	for _, r := range *refs {
+		switch r := r.(type) {
+		case *ssa.Store:
+			if st != nil || r.Addr != a {
+				return nil
+			}
+			st = r
+		case *ssa.UnOp:
+			if r.Op.String() != "*" {
+				return nil
+			}
+		case *ssa.MakeClosure:
+			if !onlyLoaded(r, a, 0) {
+				return nil
+			}
+		case *ssa.DebugRef:
+		default:
+			return nil
+		}
+	}
+	if st == nil {
+		return nil
+	}
+	for _, r := range *refs {
+		if u, ok := r.(*ssa.UnOp); ok && !flow.Before(st, u) {
+			return nil
+		}
+	}
+	return st.Val
+}
+
+// onlyLoaded reports whether the closure mc, given the variable v, only
+// reads it (through its free variable, or closures nested in it).
+func onlyLoaded(mc *ssa.MakeClosure, v ssa.Value, depth int) bool {
+	fn, ok := mc.Fn.(*ssa.Function)
+	if !ok || depth > 8 {
+		return false
+	}
+	for i, b := range mc.Bindings {
+		if b != v || i >= len(fn.FreeVars) {
+			continue
+		}
+		fv := fn.FreeVars[i]
+		for _, r := range *fv.Referrers() {
+			switch r := r.(type) {
+			case *ssa.UnOp:
+				if r.Op.String() != "*" {
+					return false
+				}
+			case *ssa.MakeClosure:
+				if !onlyLoaded(r, fv, depth+1) {
+					return false
+				}
+			case *ssa.DebugRef:
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // resolve maps a free variable to the value bound to it, transitively.
