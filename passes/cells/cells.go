@@ -285,7 +285,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 			}
 			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
 				Exact: exact && a.Exact, Guard: a.Guard.summary(a, fn)})
-		case catalog.Write:
+		case catalog.Write, catalog.Update:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
 					paramFlows = append(paramFlows, flow.Forward(p))

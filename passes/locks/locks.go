@@ -206,6 +206,9 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 func (s *state) transfer(fn *ssa.Function, instr ssa.Instruction, st *Set) *Set {
 	switch instr := instr.(type) {
 	case *ssa.Call:
+		if decidedByTests(instr) {
+			return st // held on the edges of its error's tests (lockcontext.go)
+		}
 		return s.call(instr.Common(), fmt.Sprintf("i%p", instr), st)
 	case *ssa.RunDefers:
 		// Deferred unlocks run here: what they release is not held at
@@ -324,6 +327,7 @@ func (s *state) calleeSummary(cc *ssa.CallCommon) (*Summary, []ssa.Value) {
 // branch returns the state on the edge from b to its i'th successor: a
 // TryLock that returned true holds its lock on that edge.
 func (s *state) branch(b *ssa.BasicBlock, i int, st *Set) *Set {
+	st = lockContextEdge(b, i, st)
 	if len(b.Instrs) == 0 {
 		return st
 	}

@@ -24,6 +24,8 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{cells.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
 	rep := report.New(pass)
@@ -84,7 +86,7 @@ func reportLost(rep *report.Reporter, r, w *cells.Access) {
 	if call := rep.CallAt(w.Pos()); call != nil {
 		pos, end = call.Pos(), call.End()
 	}
-	rep.Report(pos, end, "readmodifywrite", msg, fixes...)
+	rep.ReportRelated(pos, end, "readmodifywrite", msg, rep.Read(r, cell), fixes...)
 }
 
 // fix offers Add for integer cells and Update for runtime/mp handles when

@@ -37,13 +37,14 @@ type Array[T any] struct {
 // NewArray makes a shared Array of n zero elements in the family's arena.
 func NewArray[T any](n int) (*Array[T], error) {
 	a := &Array[T]{}
-	if err := a.init(n, "Array"); err != nil {
+	if err := a.init(nil, n, "Array"); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *Array[T]) init(n int, what string) error {
+// init makes the Array in ar (nil: the family arena).
+func (a *Array[T]) init(ar *arena.Arena, n int, what string) error {
 	fp, err := rawType[T](what)
 	if err != nil {
 		return err
@@ -54,7 +55,7 @@ func (a *Array[T]) init(n int, what string) error {
 	if n < 0 || (st > 0 && uint64(n) > (1<<62)/uint64(st)) {
 		return fmt.Errorf("mp: %s: length out of range", name)
 	}
-	ref, err := newObject(arena.KindArray, arrayVersion, fp, cellHeader+arrayHeader+uintptr(n)*st, name)
+	ref, err := newObject(ar, arena.KindArray, arrayVersion, fp, cellHeader+arrayHeader+uintptr(n)*st, name)
 	if err != nil {
 		return err
 	}
@@ -242,7 +243,7 @@ type IntArray[T Integer] struct {
 // NewIntArray makes a shared IntArray of n zeros in the family's arena.
 func NewIntArray[T Integer](n int) (*IntArray[T], error) {
 	a := &IntArray[T]{}
-	if err := a.init(n, "IntArray"); err != nil {
+	if err := a.init(nil, n, "IntArray"); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -19,7 +19,7 @@ type Int[T Integer] struct {
 // NewInt makes a shared Int holding init in the family's arena.
 func NewInt[T Integer](init T) (*Int[T], error) {
 	v := &Int[T]{}
-	if err := v.init(init, "Int"); err != nil {
+	if err := v.init(nil, init, "Int"); err != nil {
 		return nil, err
 	}
 	return v, nil

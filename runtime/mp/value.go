@@ -49,13 +49,14 @@ type Value[T any] struct {
 // returns an error wrapping ErrPointers if T cannot be stored raw.
 func NewValue[T any](init T) (*Value[T], error) {
 	v := &Value[T]{}
-	if err := v.init(init, "Value"); err != nil {
+	if err := v.init(nil, init, "Value"); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-func (v *Value[T]) init(x T, what string) error {
+// init makes the Value in a (nil: the family arena).
+func (v *Value[T]) init(a *arena.Arena, x T, what string) error {
 	fp, err := rawType[T](what)
 	if err != nil {
 		return err
@@ -65,7 +66,7 @@ func (v *Value[T]) init(x T, what string) error {
 	if w == wWide {
 		length = cellHeader + wideHeader + 2*stride[T](w)
 	}
-	ref, err := newObject(arena.KindValue, valueVersion, fp, length, fmt.Sprintf("New%s[%T]", what, x))
+	ref, err := newObject(a, arena.KindValue, valueVersion, fp, length, fmt.Sprintf("New%s[%T]", what, x))
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func formatNamed(f *os.File, size int64, init func(*Arena) error) (*Arena, error
 	if err != nil {
 		return nil, fmt.Errorf("mmap %d bytes: %w", size, err)
 	}
-	a, err := Format(mem)
+	a, err := format(mem, int(f.Fd()))
 	if err != nil {
 		unix.Munmap(mem)
 		return nil, err

@@ -4,13 +4,19 @@
 //	mpchild incr MANAGER DICT KEY N      N Updates adding 1 to DICT[KEY]
 //	mpchild append MANAGER LIST N        N Appends to LIST
 //	mpchild lock MANAGER DICT            take DICT's lock, say "locked", wait to be killed
+//	mpchild hold-lock MANAGER LOCK       take the Lock LOCK, say "locked", wait to be killed
+//	mpchild wait-lock MANAGER LOCK       say "waiting", take the Lock LOCK, say "got ownerdead" or "got free"
+//	mpchild touch-all MANAGER            use every Managed type by name (see TestManagerHoldsEveryType)
 //	mpchild die-creating NAME            die while creating the Manager NAME
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/mprace/mprace/runtime/internal/arena"
 	"github.com/mprace/mprace/runtime/mp"
@@ -80,7 +86,86 @@ func run(args []string) error {
 			return err
 		}
 		fmt.Println("locked")
-		select {}
+		for {
+			// A sleep, not select {}: the runtime would call a lone
+			// blocked goroutine a deadlock and exit, releasing the lock.
+			time.Sleep(time.Hour)
+		}
+	case args[0] == "hold-lock" && len(args) == 3:
+		l, err := mp.ManagedLock(m, args[2])
+		if err != nil {
+			return err
+		}
+		l.Lock()
+		fmt.Println("locked")
+		for {
+			// A sleep, not select {}: the runtime would call a lone
+			// blocked goroutine a deadlock and exit, releasing the lock.
+			time.Sleep(time.Hour)
+		}
+	case args[0] == "touch-all" && len(args) == 2:
+		return touchAll(m)
+	case args[0] == "wait-lock" && len(args) == 3:
+		l, err := mp.ManagedLock(m, args[2])
+		if err != nil {
+			return err
+		}
+		fmt.Println("waiting")
+		err = l.LockContext(context.Background())
+		switch {
+		case errors.Is(err, mp.ErrOwnerDead):
+			fmt.Println("got ownerdead")
+		case err == nil:
+			fmt.Println("got free")
+		default:
+			return err
+		}
+		return nil
 	}
 	return fmt.Errorf("bad arguments %q", args)
+}
+
+// touchAll finds each object TestManagerHoldsEveryType made by its name and
+// changes it, so that the test can check that the two programs share them.
+func touchAll(m *mp.Manager) error {
+	l, err := mp.ManagedLock(m, "lock")
+	if err != nil {
+		return err
+	}
+	if !l.TryLock() {
+		return errors.New("the Manager's Lock is held")
+	}
+	n, err := mp.ManagedInt[int64](m, "int", 0)
+	if err != nil {
+		return err
+	}
+	n.Add(41)
+	v, err := mp.ManagedValue(m, "value", [2]int32{})
+	if err != nil {
+		return err
+	}
+	v.Store([2]int32{v.Load()[0] + 1, 7})
+	a, err := mp.ManagedArray[[2]int32](m, "array", 3)
+	if err != nil {
+		return err
+	}
+	a.Set(2, [2]int32{5, 6})
+	ia, err := mp.ManagedIntArray[int32](m, "ints", 4)
+	if err != nil {
+		return err
+	}
+	ia.Add(3, 9)
+	q, err := mp.ManagedQueue[string](m, "queue")
+	if err != nil {
+		return err
+	}
+	got, err := q.Get()
+	if err != nil {
+		return err
+	}
+	if err := q.Put("re: " + got); err != nil {
+		return err
+	}
+	l.Unlock()
+	return nil
 }
