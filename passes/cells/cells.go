@@ -166,7 +166,7 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 			out = append(out, c.viaAccessor(ci, cc, deferred)...)
 		}
 	}
-	out = dropUnshared(fn, append(out, c.guardedAccesses(fn)...))
+	out = c.dropUnshared(fn, append(out, c.guardedAccesses(fn)...))
 	for _, a := range out {
 		a.Locks = c.locks.At(a.Instr)
 		if a.Value != nil {
