@@ -29,8 +29,8 @@ var Analyzer = &analysis.Analyzer{
 
 // Access is one read, write or atomic update of a cell.
 type Access struct {
-	Op    catalog.Op
-	Cell  accesspath.Path
+	Op   catalog.Op
+	Cell accesspath.Path
 	// Instr is the call that makes the access, or for a plain load or
 	// store of a location the package also accesses with sync/atomic
 	// functions (see Plain), that load or store.
