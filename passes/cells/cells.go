@@ -24,7 +24,7 @@ var Analyzer = &analysis.Analyzer{
 	Run:        run,
 	Requires:   []*analysis.Analyzer{buildssa.Analyzer, locks.Analyzer},
 	ResultType: reflect.TypeFor[*Result](),
-	FactTypes:  []analysis.Fact{new(Accessor)},
+	FactTypes:  []analysis.Fact{new(Accessor), new(SingleWriter)},
 }
 
 // Access is one read, write or atomic update of a cell.
@@ -63,6 +63,9 @@ type Access struct {
 	// write. For an accessor that is its own check-then-act, reported
 	// there; its callers' checks are not what decides the write.
 	SelfChecked bool
+	// SingleWriter: the cell is declared written by one goroutine by
+	// design (see SingleWriterDirective); the checks skip it.
+	SingleWriter bool
 	// Depth: see Summary.Depth.
 	Depth int
 	// Locks are the locks held when the access happens.
@@ -103,7 +106,9 @@ func (r *Result) EachWrite(f func(w *Access, all []*Access)) {
 func run(pass *analysis.Pass) (any, error) {
 	ssainfo := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
 	funcs := locks.Funcs(ssainfo)
+	exportSingleWriters(pass)
 	c := &collector{
+		sw:        make(map[types.Object]bool),
 		atomic:    atomicLocations(funcs),
 		pass:      pass,
 		locks:     pass.ResultOf[locks.Analyzer].(*locks.Result),
@@ -140,6 +145,8 @@ type collector struct {
 	// atomic holds the variables and fields the package accesses with
 	// sync/atomic functions.
 	atomic map[types.Object]bool
+	// sw caches single-writer declarations by object.
+	sw map[types.Object]bool
 }
 
 // collect finds the accesses of fn.
@@ -156,6 +163,7 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 				cc, deferred = i.Common(), true
 			case *ssa.UnOp, *ssa.Store:
 				if a := c.plain(instr); a != nil {
+					a.SingleWriter = c.singleWriter(cellObject(addrOf(instr)))
 					out = append(out, a)
 				}
 				continue
@@ -166,6 +174,7 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 			if call, ok := catalog.Classify(cc); ok {
 				if a := direct(ci, call); a != nil {
 					a.Deferred = deferred
+					a.SingleWriter = c.singleWriter(cellObject(call.Recv))
 					out = append(out, a)
 					if call.M.Size && call.M.Index >= 0 {
 						// The entry count changes too: a Len check
@@ -257,7 +266,8 @@ func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, defe
 			continue
 		}
 		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj, Closure: callee.Parent() != nil,
-			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact}
+			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact,
+			SingleWriter: s.SingleWriter || (obj != nil && c.singleWriter(obj))}
 		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
 			a.Value = resultValue(v, s.Result)
 		}
@@ -311,7 +321,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				i, exact = returnedAs(fn, a.Value)
 			}
 			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
-				Exact: exact && a.Exact})
+				Exact: exact && a.Exact, SingleWriter: a.SingleWriter})
 		case catalog.Write, catalog.Update:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
@@ -319,7 +329,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				}
 			}
 			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded || a.SelfChecked,
-				Depth: a.Depth}
+				Depth: a.Depth, SingleWriter: a.SingleWriter}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
 					s.Params = append(s.Params, j)
@@ -352,7 +362,7 @@ func dedupe(sums []Summary) []Summary {
 	seen := make(map[string]bool)
 	var out []Summary
 	for _, s := range sums {
-		k := fmt.Sprint(s.Op, s.Cell.Key(), s.Result, s.Exact, s.Params, s.Guarded)
+		k := fmt.Sprint(s.Op, s.Cell.Key(), s.Result, s.Exact, s.Params, s.Guarded, s.SingleWriter)
 		if seen[k] {
 			continue
 		}

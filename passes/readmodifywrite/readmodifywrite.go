@@ -28,6 +28,9 @@ func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
 	rep := report.New(pass)
 	res.EachWrite(func(w *cells.Access, accs []*cells.Access) {
+		if w.SingleWriter {
+			return
+		}
 		if r := lostUpdate(w, accs); r != nil {
 			reportLost(rep, r, w)
 		} else if r := capturedRead(w, res); r != nil {
@@ -44,7 +47,8 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 		return nil // a CompareAndSwap of the cell decided the write: it claimed the cell
 	}
 	for _, r := range accs {
-		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr {
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr ||
+			r.SingleWriter {
 			continue // a callee that both reads and writes answers for itself
 		}
 		if !r.Flow.Meets(w.Stored...) || restores(r, w) {
