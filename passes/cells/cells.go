@@ -29,9 +29,12 @@ var Analyzer = &analysis.Analyzer{
 
 // Access is one read, write or atomic update of a cell.
 type Access struct {
-	Op    catalog.Op
-	Cell  accesspath.Path
-	Instr ssa.CallInstruction
+	Op   catalog.Op
+	Cell accesspath.Path
+	// Instr is the call that makes the access, or for a plain load or
+	// store of a location the package also accesses with sync/atomic
+	// functions (see Plain), that load or store.
+	Instr ssa.Instruction
 	// Value is the value read, for reads whose value is used; Flow is
 	// every value computed from it.
 	Value ssa.Value
@@ -67,7 +70,15 @@ type Access struct {
 }
 
 // Pos returns the position of the access.
-func (a *Access) Pos() token.Pos { return a.Instr.Pos() }
+func (a *Access) Pos() token.Pos {
+	if p := a.Instr.Pos(); p.IsValid() {
+		return p
+	}
+	if u, ok := a.Instr.(*ssa.UnOp); ok {
+		return u.X.Pos() // an implicit load of x.f: the selection's
+	}
+	return token.NoPos
+}
 
 // Result holds the accesses of each function of the package.
 type Result struct {
@@ -91,13 +102,14 @@ func (r *Result) EachWrite(f func(w *Access, all []*Access)) {
 
 func run(pass *analysis.Pass) (any, error) {
 	ssainfo := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
+	funcs := locks.Funcs(ssainfo)
 	c := &collector{
+		atomic:    atomicLocations(funcs),
 		pass:      pass,
 		locks:     pass.ResultOf[locks.Analyzer].(*locks.Result),
 		summaries: make(map[*ssa.Function]*Accessor),
 		res:       &Result{Funcs: make(map[*ssa.Function][]*Access)},
 	}
-	funcs := locks.Funcs(ssainfo)
 	for _, fn := range locks.CalleesFirst(funcs) {
 		acc := c.collect(fn)
 		if len(acc) > 0 {
@@ -125,6 +137,9 @@ type collector struct {
 	locks     *locks.Result
 	summaries map[*ssa.Function]*Accessor
 	res       *Result
+	// atomic holds the variables and fields the package accesses with
+	// sync/atomic functions.
+	atomic map[types.Object]bool
 }
 
 // collect finds the accesses of fn.
@@ -139,6 +154,11 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 				cc = i.Common()
 			case *ssa.Defer:
 				cc, deferred = i.Common(), true
+			case *ssa.UnOp, *ssa.Store:
+				if a := c.plain(instr); a != nil {
+					out = append(out, a)
+				}
+				continue
 			default:
 				continue // calls in go statements run elsewhere, later
 			}
@@ -147,6 +167,13 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 				if a := direct(ci, call); a != nil {
 					a.Deferred = deferred
 					out = append(out, a)
+					if call.M.Size && call.M.Index >= 0 {
+						// The entry count changes too: a Len check
+						// that decided it was a check of the whole.
+						whole := *a
+						whole.Op, whole.Cell, whole.Value, whole.Stored = catalog.Update, a.Cell.TrimLast(), nil, nil
+						out = append(out, &whole)
+					}
 				}
 				continue
 			}

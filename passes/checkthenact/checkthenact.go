@@ -115,6 +115,15 @@ func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 }
 
 func remedy(w *cells.Access) string {
+	if w.Via == nil && w.Call.Key == "sync.Map" {
+		return "use " + w.Cell.TrimLast().String() + ".LoadOrStore, which stores only when the key is absent, " +
+			"or hold one lock across the check and the write"
+	}
+	if w.Via == nil && w.Call.Type != nil && w.Call.M.Index < 0 && w.Cell.String() != "" &&
+		(w.Call.Key == catalog.MPPath+".Queue" || w.Call.Name == "Append" || w.Call.Name == "Pop") {
+		return "act without the size check (TryGet and TryPut report whether they could), " +
+			"or hold one lock across the check and the act"
+	}
 	if w.Via == nil && w.Call.Type != nil {
 		if _, m, ok := catalog.Lookup(w.Call.Recv.Type(), "CompareAndSwap"); ok && m.Op == catalog.Update {
 			cas := w.Cell.String() + ".CompareAndSwap(old, new)"

@@ -84,7 +84,8 @@ func reportLost(rep *report.Reporter, r, w *cells.Access) {
 // the read is a direct call inside the written expression, and Update for a
 // Dict or List element read by a Get statement just before the Set.
 func fix(rep *report.Reporter, r, w *cells.Access) (report.Edit, bool) {
-	if r.Via != nil || w.Via != nil || w.Deferred || r.Closure || w.Closure || r.Call.Bound || w.Call.Bound {
+	if r.Via != nil || w.Via != nil || w.Deferred || r.Closure || w.Closure || r.Call.Bound || w.Call.Bound ||
+		r.Call.Name == "" || w.Call.Name == "" {
 		return report.Edit{}, false
 	}
 	wc, rc := rep.CallAt(w.Pos()), rep.CallAt(r.Pos())

@@ -106,6 +106,14 @@ func (p Path) TrimLast() Path {
 
 // IndexElem returns the element for indexing by v.
 func IndexElem(v ssa.Value) Elem {
+	// A key passed as an interface (a sync.Map's) is the value boxed.
+	for i := 0; i < 4; i++ {
+		mi, ok := v.(*ssa.MakeInterface)
+		if !ok {
+			break
+		}
+		v = mi.X
+	}
 	if c, ok := v.(*ssa.Const); ok && c.Value != nil {
 		s := c.Value.ExactString()
 		if c.Value.Kind() == constant.String {
