@@ -62,7 +62,7 @@ func TestAgreesWithVet(t *testing.T) {
 	vet := exec.Command("go", "vet", "-vettool="+mprace, "-json", pattern)
 	vet.Dir = dir
 	var vetOut bytes.Buffer
-	vet.Stderr = &vetOut
+	vet.Stdout, vet.Stderr = &vetOut, &vetOut // the JSON, and "# package" headers
 	if err := vet.Run(); err != nil {
 		t.Fatalf("go vet: %v\n%s", err, vetOut.String())
 	}
