@@ -49,11 +49,14 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr {
 			continue // a callee that both reads and writes answers for itself
 		}
-		if !r.Flow.Meets(w.Stored...) || restores(r, w) {
+		if !r.Flow.Meets(w.Stored...) || restores(r, w) || !cells.Judged(r, w) {
 			continue
 		}
 		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok {
 			continue
+		}
+		if cells.Validated(w, accs) {
+			return nil
 		}
 		return r
 	}
@@ -61,6 +64,10 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 }
 
 func reportLost(rep *report.Reporter, r, w *cells.Access) {
+	if w.Guard != nil {
+		reportGuardedLost(rep, r, w)
+		return
+	}
 	cell := rep.CellName(w)
 	edit, fixed := fix(rep, r, w)
 	remedy := rep.Remedy(w)
@@ -86,7 +93,7 @@ func reportLost(rep *report.Reporter, r, w *cells.Access) {
 // the read is a direct call inside the written expression, and Update for a
 // Dict or List element read by a Get statement just before the Set.
 func fix(rep *report.Reporter, r, w *cells.Access) (report.Edit, bool) {
-	if r.Via != nil || w.Via != nil || w.Deferred {
+	if r.Via != nil || w.Via != nil || w.Deferred || r.Closure || w.Closure || r.Call.Bound || w.Call.Bound {
 		return report.Edit{}, false
 	}
 	wc, rc := rep.CallAt(w.Pos()), rep.CallAt(r.Pos())
@@ -163,7 +170,7 @@ func capturedRead(w *cells.Access, res *cells.Result) *cells.Access {
 			}
 			for _, r := range res.Funcs[anc] {
 				if r.Op == catalog.Read && r.Flow != nil && r.Flow[val] && r.Cell.Key() == w.Cell.Key() &&
-					!restoresCaptured(r, w, fv, val) {
+					!restoresCaptured(r, w, fv, val) && cells.Judged(r, w) {
 					if _, ok := locks.SharedExclusive(r.Locks, w.Locks); !ok {
 						return r
 					}

@@ -20,7 +20,8 @@ import (
 type Reporter struct {
 	pass  *analysis.Pass
 	calls map[token.Pos]*ast.CallExpr
-	src   map[string][]byte // file contents by name, for Text
+	sels  map[token.Pos]*ast.SelectorExpr // by the position of the selected name
+	src   map[string][]byte               // file contents by name, for Text
 	// ignores maps file name and line to the suppression comment there.
 	ignores map[string]map[int]suppression
 }
