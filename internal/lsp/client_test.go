@@ -161,9 +161,15 @@ func (c rwc) Close() error                { return c.w.Close() }
 
 // startServer starts `mprace lsp args...` in dir.
 func startServer(t testing.TB, dir string, args ...string) *client {
+	return startServerEnv(t, dir, nil, args...)
+}
+
+// startServerEnv starts `mprace lsp args...` in dir with env added to the
+// environment.
+func startServerEnv(t testing.TB, dir string, env []string, args ...string) *client {
 	cmd := exec.Command(mpraceBin, append([]string{"lsp"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOPROXY=off")
+	cmd.Env = append(append(os.Environ(), "GOPROXY=off"), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package lsp_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -188,6 +189,29 @@ func TestImporters(t *testing.T) {
 	c.notify(protocol.MethodWorkspaceDidChangeWatchedFiles, protocol.DidChangeWatchedFilesParams{Changes: []*protocol.FileEvent{{URI: lib.uri, Type: protocol.FileChangeTypeChanged}}})
 	c.waitFor("the race in use.go to go after lib.go changed on disk", wait, func() bool {
 		return len(c.bySource(use.uri, "mprace")) == 0
+	})
+	c.shutdown()
+}
+
+// TestNoGopls starts `mprace lsp` with no gopls on PATH: the editor is told,
+// and mprace's diagnostics still come.
+func TestNoGopls(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(goBin), "gopls")); err == nil {
+		t.Fatalf("gopls is beside go in %s: cannot make a PATH without it", filepath.Dir(goBin))
+	}
+	dir := newModule(t, "racy")
+	c := startServerEnv(t, dir, []string{"PATH=" + filepath.Dir(goBin)}, "-debounce", "50ms")
+	c.initialize(dir)
+	c.waitFor("a showMessage that gopls could not be started", wait, func() bool {
+		return len(c.messages) == 1 && c.messages[0].Type == protocol.MessageTypeError && strings.Contains(c.messages[0].Message, "gopls")
+	})
+	racy := c.open(filepath.Join(dir, "racy.go"))
+	c.waitFor("mprace's diagnostic in racy.go", wait, func() bool {
+		return len(c.bySource(racy.uri, "mprace")) == 1
 	})
 	c.shutdown()
 }
