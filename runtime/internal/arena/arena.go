@@ -95,6 +95,10 @@ type Arena struct {
 	// closed is set by Close before the memory goes, so that a handle used
 	// afterwards can say so instead of faulting on an unmapped address.
 	closed atomic.Bool
+	// named is set for arenas with a name (see fault.go), broken once a
+	// fault was caught in the mapping.
+	named  bool
+	broken atomic.Bool
 }
 
 var registry struct {

@@ -150,6 +150,7 @@ func formatNamed(f *os.File, size int64, init func(*Arena) error) (*Arena, error
 		return nil, err
 	}
 	a.file = f
+	a.named = true
 	if err := init(a); err != nil {
 		a.closeKeepFile()
 		return nil, err
@@ -204,7 +205,12 @@ func openNamed(f *os.File) (*Arena, error) {
 	if n, _ := f.ReadAt(m[:], 0); n < len(m) || m == [len(magic)]byte{} {
 		return nil, ErrIncomplete
 	}
-	return Open(f)
+	a, err := Open(f)
+	if err != nil {
+		return nil, err
+	}
+	a.named = true
+	return a, nil
 }
 
 // waitShared takes a shared flock on f, polling so that a creator stuck in
