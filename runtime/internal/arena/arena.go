@@ -19,6 +19,7 @@
 package arena
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -98,6 +99,7 @@ type Arena struct {
 	// named is set for arenas with a name (see fault.go), broken once a
 	// fault was caught in the mapping.
 	named  bool
+	name   string // of a named arena
 	broken atomic.Bool
 }
 
@@ -257,6 +259,21 @@ func (a *Arena) Close() error {
 // Closed reports whether Close was called. Handles check it before they touch
 // the arena; Close must still not race with their use.
 func (a *Arena) Closed() bool { return a.closed.Load() }
+
+// NamedIn returns the name of a named arena open in this process whose id
+// appears in b, and whether there is one. Start uses it to refuse an
+// argument holding a Manager's handle, which a new worker could not resolve:
+// an encoded handle holds its arena's 16 random id bytes verbatim.
+func NamedIn(b []byte) (string, bool) {
+	registry.Lock()
+	defer registry.Unlock()
+	for id, a := range registry.m {
+		if a.named && bytes.Contains(b, id[:]) {
+			return a.name, true
+		}
+	}
+	return "", false
+}
 
 // Lookup finds an open arena by id.
 func Lookup(id [16]byte) (*Arena, error) {
