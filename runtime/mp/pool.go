@@ -241,7 +241,11 @@ func (p *Pool[A, R]) Submit(ctx context.Context, x A) (*AsyncResult[R], error) {
 		return nil, err
 	}
 	if ctx.Done() != nil {
-		context.AfterFunc(ctx, func() { r.deliver(0, *new(R), fmt.Errorf("mp: Pool.Submit: %w", ctx.Err())) })
+		stop := context.AfterFunc(ctx, func() { r.deliver(0, *new(R), fmt.Errorf("mp: Pool.Submit: %w", ctx.Err())) })
+		r.stop.Store(&stop)
+		if r.Ready() {
+			stop()
+		}
 	}
 	return r, nil
 }

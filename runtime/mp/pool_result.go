@@ -86,12 +86,16 @@ type AsyncResult[R any] struct {
 	r    R
 	err  error
 	done chan struct{}
+	stop atomic.Pointer[func() bool] // unhooks the Submit context's AfterFunc
 }
 
 func (a *AsyncResult[R]) deliver(_ int, r R, err error) {
 	a.once.Do(func() {
 		a.r, a.err = r, err
 		close(a.done)
+		if stop := a.stop.Load(); stop != nil {
+			(*stop)()
+		}
 	})
 }
 

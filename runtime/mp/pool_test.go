@@ -47,6 +47,15 @@ var (
 	initFails = mp.NewFunc("mp_test.initFails", func(ctx context.Context, _ int) error {
 		return errors.New("no database")
 	})
+	// victimFunc publishes its pid in the input's Int and waits to be
+	// killed on input 1; it doubles the others.
+	victimFunc = mp.NewPoolFunc("mp_test.victim", func(ctx context.Context, in victimInput) (int, error) {
+		if in.X == 1 {
+			in.Pid.Store(int64(os.Getpid()))
+			select {}
+		}
+		return 2 * in.X, nil
+	})
 	sleepyFunc = mp.NewPoolFunc("mp_test.sleepy", func(ctx context.Context, d time.Duration) (time.Duration, error) {
 		time.Sleep(d)
 		return d, nil
@@ -128,6 +137,56 @@ func TestPoolWorkerKilledFailsOnlyItsTask(t *testing.T) {
 		after := p.Workers()
 		if len(after) != 3 || slices.Equal(before, after) {
 			t.Errorf("chunk %d: workers %v before, %v after: want 3 with the killed one replaced", chunk, before, after)
+		}
+	}
+}
+
+// victimInput carries a handle: inputs travel through gob like worker
+// arguments.
+type victimInput struct {
+	X   int
+	Pid *mp.Int[int64]
+}
+
+// TestPoolWorkerKilledFromOutside SIGKILLs the worker running input 1 from
+// the parent while the others run: exactly input 1 fails.
+func TestPoolWorkerKilledFromOutside(t *testing.T) {
+	p := newPool(t, victimFunc, 2)
+	pid, _ := mp.NewInt[int64](0)
+	in := make([]victimInput, 200)
+	for i := range in {
+		in[i] = victimInput{X: i, Pid: pid}
+	}
+	type mapped struct {
+		out []int
+		err error
+	}
+	ch := make(chan mapped, 1)
+	go func() {
+		out, err := p.Map(context.Background(), in, 10)
+		ch <- mapped{out, err}
+	}()
+	waitFor(t, "the worker running input 1", func() bool { return pid.Load() != 0 })
+	if err := syscall.Kill(int(pid.Load()), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var m mapped
+	select {
+	case m = <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Map did not complete after its worker was killed")
+	}
+	var te *mp.TaskError
+	var exit *mp.ExitError
+	if !errors.As(m.err, &te) || te.Index != 1 || !errors.As(te, &exit) || exit.Signal != syscall.SIGKILL {
+		t.Fatalf("Map error %v, want input 1's worker killed by SIGKILL", m.err)
+	}
+	if n := len(m.err.(interface{ Unwrap() []error }).Unwrap()); n != 1 {
+		t.Fatalf("%d inputs failed, want 1: %v", n, m.err)
+	}
+	for i := range in {
+		if i != 1 && m.out[i] != 2*i {
+			t.Fatalf("result %d = %d, want %d", i, m.out[i], 2*i)
 		}
 	}
 }
