@@ -47,6 +47,9 @@ var (
 	initFails = mp.NewFunc("mp_test.initFails", func(ctx context.Context, _ int) error {
 		return errors.New("no database")
 	})
+	lenFunc = mp.NewPoolFunc("mp_test.len", func(ctx context.Context, s string) (int, error) {
+		return len(s), nil
+	})
 	// victimFunc publishes its pid in the input's Int and waits to be
 	// killed on input 1; it doubles the others.
 	victimFunc = mp.NewPoolFunc("mp_test.victim", func(ctx context.Context, in victimInput) (int, error) {
@@ -360,5 +363,27 @@ func TestPoolContext(t *testing.T) {
 	defer cancel2()
 	if d, err := p.Apply(ctx2, time.Millisecond); err != nil || d != time.Millisecond {
 		t.Fatalf("Apply after a cancelled Map: %v, %v", d, err)
+	}
+}
+
+// TestPoolLargeInputs maps 12 MB of inputs in chunks larger than a pool
+// message: batches are cut to fit, and only an input too large for any
+// message fails.
+func TestPoolLargeInputs(t *testing.T) {
+	p := newPool(t, lenFunc, 2)
+	in := make([]string, 3000)
+	for i := range in {
+		in[i] = strings.Repeat("x", 4000+i)
+	}
+	in[42] = strings.Repeat("y", 3<<20)
+	out, err := p.Map(context.Background(), in, 0)
+	var te *mp.TaskError
+	if !errors.As(err, &te) || te.Index != 42 || !errors.Is(err, mp.ErrTooLarge) {
+		t.Fatalf("Map error %v, want input 42 too large", err)
+	}
+	for i := range in {
+		if i != 42 && out[i] != 4000+i {
+			t.Fatalf("result %d = %d, want %d", i, out[i], 4000+i)
+		}
 	}
 }
