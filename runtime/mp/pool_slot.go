@@ -41,6 +41,8 @@ type poolSlot[A, R any] struct {
 type poolBatch[A, R any] struct {
 	seq   uint32
 	units []*unit[A, R]
+	n     int // inputs in units
+	got   int // of which answered: a worker answers a batch in one or more messages
 }
 
 func newPoolSlot[A, R any](p *Pool[A, R]) (*poolSlot[A, R], error) {
@@ -151,7 +153,7 @@ func (s *poolSlot[A, R]) send(units []*unit[A, R]) {
 	}
 	s.seq++
 	binary.LittleEndian.PutUint32(rec, s.seq)
-	s.inflight = append(s.inflight, poolBatch[A, R]{seq: s.seq, units: held})
+	s.inflight = append(s.inflight, poolBatch[A, R]{seq: s.seq, units: held, n: n})
 	s.sent += n
 	if max := s.p.cfg.maxTasks; max > 0 && s.sent >= max {
 		s.retired = true
@@ -251,37 +253,54 @@ func (s *poolSlot[A, R]) collect() {
 	}
 }
 
-// answer delivers the results of one batch.
+// answer delivers the results in one answer to the oldest batch.
 func (s *poolSlot[A, R]) answer(rec []byte, pid int) {
 	seq, n, rest, err := parseHeader(rec)
 	s.mu.Lock()
-	if err != nil || len(s.inflight) == 0 || s.inflight[0].seq != seq {
+	if err != nil || len(s.inflight) == 0 || s.inflight[0].seq != seq || n <= 0 || s.inflight[0].got+n > s.inflight[0].n {
 		s.mu.Unlock()
 		return // not an answer to a batch this slot holds: ignore it
 	}
-	b := s.inflight[0]
-	s.inflight = s.inflight[1:]
-	s.cond.Broadcast()
+	b := &s.inflight[0]
+	units := skipInputs(b.units, b.got)
+	b.got += n
+	finished := b.got == b.n
+	if finished {
+		s.inflight = s.inflight[1:]
+		s.cond.Broadcast()
+	}
 	s.mu.Unlock()
-	for _, u := range b.units {
+	for _, u := range units {
 		for k := range u.xs {
+			if n == 0 {
+				break
+			}
 			var r R
 			var err error
-			if n > 0 {
-				r, err, rest = s.p.f.decodeResult(rest, pid)
-				n--
-			} else {
-				err = fmt.Errorf("%w: pool answer with too few results", ErrCorrupt)
-			}
+			r, err, rest = s.p.f.decodeResult(rest, pid)
+			n--
 			if err != nil {
 				err = &TaskError{Index: u.base + k, Input: u.xs[k], Err: err}
 			}
 			u.sink.deliver(u.base+k, r, err)
 		}
 	}
-	if s.holding.Add(-1) == 0 {
+	if finished && s.holding.Add(-1) == 0 {
 		s.p.wakeFeeders()
 	}
+}
+
+// skipInputs returns units without their first n inputs.
+func skipInputs[A, R any](units []*unit[A, R], n int) []*unit[A, R] {
+	for len(units) > 0 && n >= len(units[0].xs) {
+		n -= len(units[0].xs)
+		units = units[1:]
+	}
+	if n == 0 || len(units) == 0 {
+		return units
+	}
+	u := units[0]
+	return append([]*unit[A, R]{{xs: u.xs[n:], base: u.base + n, sink: u.sink}}, units[1:]...)
 }
 
 // died handles the death of the slot's worker: it delivers the answers the
@@ -329,9 +348,10 @@ func (s *poolSlot[A, R]) died(proc *Process) bool {
 	for _, b := range held {
 		k := -1
 		if b.seq == uint32(prog>>32) {
-			k = int(uint32(prog))
+			// Inputs before b.got were answered: k counts from there.
+			k = int(uint32(prog)) - b.got
 		}
-		for _, u := range b.units {
+		for _, u := range skipInputs(b.units, b.got) {
 			switch {
 			case k < 0 || k >= len(u.xs):
 				again = append(again, u)

@@ -50,6 +50,12 @@ var (
 	lenFunc = mp.NewPoolFunc("mp_test.len", func(ctx context.Context, s string) (int, error) {
 		return len(s), nil
 	})
+	repeatFunc = mp.NewPoolFunc("mp_test.repeat", func(ctx context.Context, n int) (string, error) {
+		if n < 0 {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+		return strings.Repeat("z", n), nil
+	})
 	// victimFunc publishes its pid in the input's Int and waits to be
 	// killed on input 1; it doubles the others.
 	victimFunc = mp.NewPoolFunc("mp_test.victim", func(ctx context.Context, in victimInput) (int, error) {
@@ -384,6 +390,34 @@ func TestPoolLargeInputs(t *testing.T) {
 	for i := range in {
 		if i != 42 && out[i] != 4000+i {
 			t.Fatalf("result %d = %d, want %d", i, out[i], 4000+i)
+		}
+	}
+}
+
+// TestPoolLargeResults answers a batch of 8 MB of results in several
+// messages; only a result too large for any message fails, and a worker
+// killed after answering part of a batch fails only the input it ran.
+func TestPoolLargeResults(t *testing.T) {
+	p := newPool(t, repeatFunc, 2)
+	in := make([]int, 400)
+	for i := range in {
+		in[i] = 20000 + i
+	}
+	in[7] = 3 << 20
+	in[300] = -1
+	out, err := p.Map(context.Background(), in, 400)
+	errs := err.(interface{ Unwrap() []error }).Unwrap()
+	var te7, te300 *mp.TaskError
+	var exit *mp.ExitError
+	if len(errs) != 2 || !errors.As(errs[0], &te7) || !errors.As(errs[1], &te300) {
+		t.Fatalf("Map error %v, want inputs 7 and 300 failed", err)
+	}
+	if te7.Index != 7 || !errors.Is(te7, mp.ErrTooLarge) || te300.Index != 300 || !errors.As(te300, &exit) {
+		t.Fatalf("Map errors %v and %v, want result 7 too large and input 300's worker killed", te7, te300)
+	}
+	for i := range in {
+		if i != 7 && i != 300 && out[i] != strings.Repeat("z", in[i]) {
+			t.Fatalf("result %d has %d bytes, want %d", i, len(out[i]), in[i])
 		}
 	}
 }
