@@ -10,6 +10,7 @@ import (
 	"golang.org/x/tools/go/analysis/passes/buildssa"
 	"golang.org/x/tools/go/ssa"
 
+	"github.com/mprace/mprace/passes/guards"
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
 	"github.com/mprace/mprace/passes/internal/flow"
@@ -22,7 +23,7 @@ var Analyzer = &analysis.Analyzer{
 	Doc:        "builder pass of the mprace suite; finds accesses to shared cells",
 	URL:        "https://pkg.go.dev/github.com/mprace/mprace/passes/cells",
 	Run:        run,
-	Requires:   []*analysis.Analyzer{buildssa.Analyzer, locks.Analyzer},
+	Requires:   []*analysis.Analyzer{buildssa.Analyzer, locks.Analyzer, guards.Analyzer},
 	ResultType: reflect.TypeFor[*Result](),
 	FactTypes:  []analysis.Fact{new(Accessor)},
 }
@@ -31,7 +32,7 @@ var Analyzer = &analysis.Analyzer{
 type Access struct {
 	Op    catalog.Op
 	Cell  accesspath.Path
-	Instr ssa.CallInstruction
+	Instr ssa.Instruction
 	// Value is the value read, for reads whose value is used; Flow is
 	// every value computed from it.
 	Value ssa.Value
@@ -42,6 +43,8 @@ type Access struct {
 	Deferred bool
 	// Call is the cell operation, for direct accesses.
 	Call catalog.Call
+	// Closure: a closure called in place makes the access (Via is nil).
+	Closure bool
 	// Via is the accessor that makes the access for this function, and
 	// Method the operation it performs underneath.
 	Via    *types.Func
@@ -62,6 +65,9 @@ type Access struct {
 	Depth int
 	// Locks are the locks held when the access happens.
 	Locks *locks.Set
+	// Guard is set for a field or variable that a lock guards (see
+	// guarded.go).
+	Guard *Guarding
 }
 
 // Pos returns the position of the access.
@@ -92,6 +98,7 @@ func run(pass *analysis.Pass) (any, error) {
 	c := &collector{
 		pass:      pass,
 		locks:     pass.ResultOf[locks.Analyzer].(*locks.Result),
+		guards:    pass.ResultOf[guards.Analyzer].(*guards.Result),
 		summaries: make(map[*ssa.Function]*Accessor),
 		res:       &Result{Funcs: make(map[*ssa.Function][]*Access)},
 	}
@@ -101,12 +108,12 @@ func run(pass *analysis.Pass) (any, error) {
 		if len(acc) > 0 {
 			c.res.Funcs[fn] = acc
 		}
-		if fn.Parent() == nil {
-			if sum := summarize(fn, acc); sum != nil {
-				c.summaries[fn] = sum
-				if obj := fn.Object(); obj != nil {
-					pass.ExportObjectFact(obj, sum)
-				}
+		// Closures are summarised too, for the calls of them in place
+		// (get := func() int64 { return c.Load() }; c.Store(get()+1)).
+		if sum := summarize(fn, acc); sum != nil {
+			c.summaries[fn] = sum
+			if obj := fn.Object(); obj != nil && fn.Parent() == nil {
+				pass.ExportObjectFact(obj, sum)
 			}
 		}
 	}
@@ -121,6 +128,7 @@ func run(pass *analysis.Pass) (any, error) {
 type collector struct {
 	pass      *analysis.Pass
 	locks     *locks.Result
+	guards    *guards.Result
 	summaries map[*ssa.Function]*Accessor
 	res       *Result
 }
@@ -145,12 +153,20 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 				if a := direct(ci, call); a != nil {
 					a.Deferred = deferred
 					out = append(out, a)
+					if call.M.Size && call.M.Index >= 0 {
+						// The entry count changes too: a Len check
+						// that decided it was a check of the whole.
+						whole := *a
+						whole.Op, whole.Cell, whole.Value, whole.Stored = catalog.Update, a.Cell.TrimLast(), nil, nil
+						out = append(out, &whole)
+					}
 				}
 				continue
 			}
 			out = append(out, c.viaAccessor(ci, cc, deferred)...)
 		}
 	}
+	out = dropUnshared(fn, append(out, c.guardedAccesses(fn)...))
 	for _, a := range out {
 		a.Locks = c.locks.At(a.Instr)
 		if a.Value != nil {
@@ -221,11 +237,15 @@ func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, defe
 	var out []*Access
 	for _, s := range sum.Accesses {
 		p, ok := accesspath.Substitute(s.Cell, cc.Args)
+		if !ok && callee.Parent() != nil && s.Cell.RootKind == accesspath.RootValue {
+			p, ok = s.Cell, true // a closure's cell of its enclosing function
+		}
 		if !ok {
 			continue
 		}
-		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj,
-			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact}
+		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj, Closure: callee.Parent() != nil,
+			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact,
+			Guard: s.Guard.in(cc.Args)}
 		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
 			a.Value = resultValue(v, s.Result)
 		}
@@ -264,6 +284,9 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 			continue
 		}
 		cell, ok := accesspath.Relative(a.Cell, fn)
+		if !ok && fn.Parent() != nil && a.Cell.RootKind == accesspath.RootValue {
+			cell, ok = a.Cell, true // the enclosing function's, named as it names it
+		}
 		if !ok {
 			continue
 		}
@@ -276,7 +299,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				i, exact = returnedAs(fn, a.Value)
 			}
 			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
-				Exact: exact && a.Exact})
+				Exact: exact && a.Exact, Guard: a.Guard.summary(a, fn)})
 		case catalog.Write, catalog.Update:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
@@ -284,7 +307,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				}
 			}
 			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded || a.SelfChecked,
-				Depth: a.Depth}
+				Depth: a.Depth, Guard: a.Guard.summary(a, fn)}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
 					s.Params = append(s.Params, j)
@@ -330,6 +353,30 @@ func dedupe(sums []Summary) []Summary {
 	return out
 }
 
+// resultStore returns the store of a value of vals into the result
+// variable that r loads: a function with defers returns its results
+// through such variables, so that a recovering defer could change them.
+func resultStore(r ssa.Value, vals flow.Set) *ssa.Store {
+	load, ok := r.(*ssa.UnOp)
+	if !ok || load.Op != token.MUL {
+		return nil
+	}
+	alloc, ok := load.X.(*ssa.Alloc)
+	if !ok || alloc.Heap {
+		return nil
+	}
+	var found *ssa.Store
+	for _, ref := range *alloc.Referrers() {
+		if st, ok := ref.(*ssa.Store); ok && st.Addr == alloc {
+			if !vals[st.Val] {
+				return nil // assigned something else on some path
+			}
+			found = st
+		}
+	}
+	return found
+}
+
 // returnedAs returns the index of a result of fn computed from v by value
 // operations (see flow.Direct), or -1, and whether that result is v itself.
 func returnedAs(fn *ssa.Function, v ssa.Value) (int, bool) {
@@ -342,6 +389,9 @@ func returnedAs(fn *ssa.Function, v ssa.Value) (int, bool) {
 			for i, r := range ret.Results {
 				if vals[r] {
 					return i, flow.Unchanged(r) == flow.Unchanged(v)
+				}
+				if st := resultStore(r, vals); st != nil {
+					return i, flow.Unchanged(st.Val) == flow.Unchanged(v)
 				}
 			}
 		}

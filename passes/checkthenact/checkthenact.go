@@ -24,6 +24,8 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{cells.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
 	rep := report.New(pass)
@@ -33,8 +35,12 @@ func run(pass *analysis.Pass) (any, error) {
 			if !isAct(w) || w.Guarded {
 				continue
 			}
-			if r, br, ok := decidedBy(w, accs); ok {
-				reportRace(rep, r, w, br)
+			if r, br, ok := decidedBy(w, accs); ok && !cells.Validated(w, accs) {
+				if w.Guard != nil {
+					reportGuardedRace(rep, r, w, br)
+				} else {
+					reportRace(rep, r, w, br)
+				}
 			}
 		}
 	}
@@ -86,7 +92,7 @@ func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branc
 		if casFix(r, w) {
 			continue
 		}
-		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok {
+		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok || !cells.Judged(r, w) {
 			continue
 		}
 		if brs := flow.Controls(w.Instr.Block(), r.Flow); len(brs) > 0 {
@@ -111,10 +117,19 @@ func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 	if call := rep.CallAt(w.Pos()); call != nil {
 		pos, end = call.Pos(), call.End()
 	}
-	rep.Report(pos, end, "checkthenact", msg)
+	rep.ReportRelated(pos, end, "checkthenact", msg, rep.Read(r, cell))
 }
 
 func remedy(w *cells.Access) string {
+	if w.Via == nil && w.Call.Key == "sync.Map" {
+		return "use " + w.Cell.TrimLast().String() + ".LoadOrStore, which stores only when the key is absent, " +
+			"or hold one lock across the check and the write"
+	}
+	if w.Via == nil && w.Call.Type != nil && w.Call.M.Index < 0 && w.Cell.String() != "" &&
+		(w.Call.Key == catalog.MPPath+".Queue" || w.Call.Name == "Append" || w.Call.Name == "Pop") {
+		return "act without the size check (TryGet and TryPut report whether they could), " +
+			"or hold one lock across the check and the act"
+	}
 	if w.Via == nil && w.Call.Type != nil {
 		if _, m, ok := catalog.Lookup(w.Call.Recv.Type(), "CompareAndSwap"); ok && m.Op == catalog.Update {
 			cas := w.Cell.String() + ".CompareAndSwap(old, new)"

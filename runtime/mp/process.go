@@ -56,6 +56,7 @@ func RegisterError(name string, err error) { worker.RegisterError(name, err) }
 func init() {
 	for name, err := range map[string]error{
 		"mp.ErrOwnerDead":     ErrOwnerDead,
+		"mp.ErrLocked":        ErrLocked,
 		"mp.ErrCorrupt":       ErrCorrupt,
 		"mp.ErrTypeMismatch":  ErrTypeMismatch,
 		"mp.ErrNoSpace":       ErrNoSpace,

@@ -55,8 +55,13 @@ func InheritFamily(f *os.File) error {
 	if family.a != nil {
 		return errors.New("mp: this process already has a shared arena")
 	}
+	f, err := ReopenInherited(f)
+	if err != nil {
+		return fmt.Errorf("mp: open inherited shared arena: %w", err)
+	}
 	a, err := Open(f)
 	if err != nil {
+		f.Close()
 		return fmt.Errorf("mp: open inherited shared arena: %w", err)
 	}
 	family.a = a

@@ -1,7 +1,7 @@
 package arena
 
-// Named arenas are files under /dev/shm that unrelated processes open by
-// name. The name must never show a half-made arena, so the creator makes the
+// Named arenas are files under $XDG_RUNTIME_DIR or /dev/shm (see NamedDir)
+// that unrelated processes open by name. The name must never show a half-made arena, so the creator makes the
 // file under a temporary name, takes an exclusive flock on it, links it to
 // its name (which fails if the name is taken, like O_EXCL), and only then
 // sizes and formats it and runs the caller's initialization; it drops the
@@ -26,8 +26,37 @@ import (
 // making it. Remove it with UnlinkNamed and create it anew.
 var ErrIncomplete = errors.New("named shared memory was left incomplete by a creator that died")
 
-// NamedDir is where named arenas live; their files are NamedDir/mprace-NAME.
-const NamedDir = "/dev/shm"
+// Where named arenas live: their files are DIR/mprace-NAME, DIR being
+// $XDG_RUNTIME_DIR when it is set and /dev/shm otherwise. The runtime
+// directory is the user's alone (the XDG base directory specification makes
+// it mode 0700 and owned by the user), so no other user can take a name
+// there first or remove the file; /dev/shm is writable by everyone, so there
+// another user can take a name first (reported as ErrCorrupt: not this
+// user's), though never read or change this user's files.
+const (
+	RuntimeDirEnv = "XDG_RUNTIME_DIR"
+	SharedDir     = "/dev/shm"
+)
+
+// NamedDir returns the directory of named arenas. An $XDG_RUNTIME_DIR that
+// is not a directory of this user's that no one else can write is an error,
+// rather than a silent fall back that would split programs between two
+// directories.
+func NamedDir() (string, error) {
+	dir := os.Getenv(RuntimeDirEnv)
+	if dir == "" {
+		return SharedDir, nil
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return "", fmt.Errorf("arena: $%s: %w", RuntimeDirEnv, err)
+	}
+	if !filepath.IsAbs(dir) || st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Uid != uint32(os.Geteuid()) || st.Mode&0o022 != 0 {
+		return "", fmt.Errorf("arena: $%s=%q is not an absolute directory of this user's that only it can write (mode %o, owner %d)",
+			RuntimeDirEnv, dir, st.Mode&0o7777, st.Uid)
+	}
+	return dir, nil
+}
 
 // OpenTimeout bounds how long OpenNamed waits for a creator that is still
 // initializing the arena.
@@ -45,7 +74,11 @@ func NamedPath(name string) (string, error) {
 			return "", fmt.Errorf("arena: invalid name %q: only letters, digits, '.', '_' and '-' are allowed", name)
 		}
 	}
-	return filepath.Join(NamedDir, "mprace-"+name), nil
+	dir, err := NamedDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "mprace-"+name), nil
 }
 
 // CreateNamed makes the named arena name of the given size, runs init on it
@@ -111,7 +144,7 @@ func formatNamed(f *os.File, size int64, init func(*Arena) error) (*Arena, error
 	if err != nil {
 		return nil, fmt.Errorf("mmap %d bytes: %w", size, err)
 	}
-	a, err := Format(mem)
+	a, err := format(mem, int(f.Fd()))
 	if err != nil {
 		unix.Munmap(mem)
 		return nil, err
