@@ -25,6 +25,8 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{inspect.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 // program is what one package does with workers.
 type program struct {
 	pass  *analysis.Pass

@@ -22,6 +22,8 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{inspect.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 // encoded lists the constructors whose type arguments travel through gob
 // when they are not raw, with what fails then.
 var encoded = map[string]string{

@@ -25,6 +25,8 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{buildssa.Analyzer, locks.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 // lockUse is what one function does with one runtime/mp lock.
 type lockUse struct {
 	path     accesspath.Path
