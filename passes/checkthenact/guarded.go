@@ -14,7 +14,7 @@ import (
 // guards: checked and written in two critical sections of the lock, or in
 // one that holds it only for reading.
 func reportGuardedRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
-	cell, lock := rep.CellName(w), rep.GuardName(w)
+	cell, lock := rep.GuardedCell(w), rep.GuardName(w)
 	cond := ""
 	if c, rd := rep.Where(br.Pos(), w.Pos()), rep.Where(r.Pos(), w.Pos()); c != rd && br.Pos().IsValid() {
 		cond = "; condition at " + c

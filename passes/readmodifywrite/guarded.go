@@ -13,7 +13,7 @@ import (
 // guards: read and written in two critical sections of the lock, or in one
 // that holds it only for reading.
 func reportGuardedLost(rep *report.Reporter, r, w *cells.Access) {
-	cell, lock := rep.CellName(w), rep.GuardName(w)
+	cell, lock := rep.GuardedCell(w), rep.GuardName(w)
 	var msg string
 	var fixes []analysis.SuggestedFix
 	if _, ok := cells.ReadLocked(r, w); ok {

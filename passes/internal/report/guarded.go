@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/ast/astutil"
@@ -22,9 +23,38 @@ func (r *Reporter) GuardName(a *cells.Access) string {
 	if a.Guard == nil || a.Guard.Lock.IsZero() {
 		return "its lock"
 	}
-	name := a.Guard.Lock.String()
+	lock := a.Guard.Lock
+	if lock.RootKind == a.Cell.RootKind && lock.RootID == a.Cell.RootID {
+		lock.RootName = r.rootName(a)
+	}
+	name := lock.String()
 	if name == "" || name[0] == '(' {
 		return "its lock"
+	}
+	return name
+}
+
+// GuardedCell names the cell of a guarded access as the source writes it.
+func (r *Reporter) GuardedCell(a *cells.Access) string {
+	q := a.Cell
+	q.RootName = r.rootName(a)
+	return q.String()
+}
+
+// rootName spells the root of a's cell: as the path has it, unless that is
+// a call (token.NewFileSet()) or a temporary, and an accessor is called on
+// a variable, whose name is then the root's.
+func (r *Reporter) rootName(a *cells.Access) string {
+	name := a.Cell.RootName
+	if a.Via == nil || !(strings.HasSuffix(name, "()") || strings.HasPrefix(name, "(")) {
+		return name
+	}
+	if call := r.CallAt(a.Pos()); call != nil {
+		if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok {
+				return id.Name
+			}
+		}
 	}
 	return name
 }
