@@ -10,6 +10,7 @@ import (
 	"golang.org/x/tools/go/analysis/passes/buildssa"
 	"golang.org/x/tools/go/ssa"
 
+	"github.com/mprace/mprace/passes/guards"
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
 	"github.com/mprace/mprace/passes/internal/flow"
@@ -22,16 +23,19 @@ var Analyzer = &analysis.Analyzer{
 	Doc:        "builder pass of the mprace suite; finds accesses to shared cells",
 	URL:        "https://pkg.go.dev/github.com/mprace/mprace/passes/cells",
 	Run:        run,
-	Requires:   []*analysis.Analyzer{buildssa.Analyzer, locks.Analyzer},
+	Requires:   []*analysis.Analyzer{buildssa.Analyzer, locks.Analyzer, guards.Analyzer},
 	ResultType: reflect.TypeFor[*Result](),
-	FactTypes:  []analysis.Fact{new(Accessor)},
+	FactTypes:  []analysis.Fact{new(Accessor), new(SingleWriter)},
 }
 
 // Access is one read, write or atomic update of a cell.
 type Access struct {
-	Op    catalog.Op
-	Cell  accesspath.Path
-	Instr ssa.CallInstruction
+	Op   catalog.Op
+	Cell accesspath.Path
+	// Instr is the call that makes the access, or for a plain load or
+	// store of a location the package also accesses with sync/atomic
+	// functions (see Plain), that load or store.
+	Instr ssa.Instruction
 	// Value is the value read, for reads whose value is used; Flow is
 	// every value computed from it.
 	Value ssa.Value
@@ -42,6 +46,8 @@ type Access struct {
 	Deferred bool
 	// Call is the cell operation, for direct accesses.
 	Call catalog.Call
+	// Closure: a closure called in place makes the access (Via is nil).
+	Closure bool
 	// Via is the accessor that makes the access for this function, and
 	// Method the operation it performs underneath.
 	Via    *types.Func
@@ -54,14 +60,32 @@ type Access struct {
 	// Claimed: a successful atomic update of the cell (a CompareAndSwap)
 	// decides the write.
 	Claimed bool
+	// SelfChecked: a read of the cell in the same function decides the
+	// write. For an accessor that is its own check-then-act, reported
+	// there; its callers' checks are not what decides the write.
+	SelfChecked bool
+	// SingleWriter: the cell is declared written by one goroutine by
+	// design (see SingleWriterDirective); the checks skip it.
+	SingleWriter bool
 	// Depth: see Summary.Depth.
 	Depth int
 	// Locks are the locks held when the access happens.
 	Locks *locks.Set
+	// Guard is set for a field or variable that a lock guards (see
+	// guarded.go).
+	Guard *Guarding
 }
 
 // Pos returns the position of the access.
-func (a *Access) Pos() token.Pos { return a.Instr.Pos() }
+func (a *Access) Pos() token.Pos {
+	if p := a.Instr.Pos(); p.IsValid() {
+		return p
+	}
+	if u, ok := a.Instr.(*ssa.UnOp); ok {
+		return u.X.Pos() // an implicit load of x.f: the selection's
+	}
+	return token.NoPos
+}
 
 // Result holds the accesses of each function of the package.
 type Result struct {
@@ -85,24 +109,28 @@ func (r *Result) EachWrite(f func(w *Access, all []*Access)) {
 
 func run(pass *analysis.Pass) (any, error) {
 	ssainfo := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
+	funcs := locks.Funcs(ssainfo)
+	exportSingleWriters(pass)
 	c := &collector{
+		sw:        make(map[types.Object]bool),
+		atomic:    atomicLocations(funcs),
 		pass:      pass,
 		locks:     pass.ResultOf[locks.Analyzer].(*locks.Result),
+		guards:    pass.ResultOf[guards.Analyzer].(*guards.Result),
 		summaries: make(map[*ssa.Function]*Accessor),
 		res:       &Result{Funcs: make(map[*ssa.Function][]*Access)},
 	}
-	funcs := locks.Funcs(ssainfo)
 	for _, fn := range locks.CalleesFirst(funcs) {
 		acc := c.collect(fn)
 		if len(acc) > 0 {
 			c.res.Funcs[fn] = acc
 		}
-		if fn.Parent() == nil {
-			if sum := summarize(fn, acc); sum != nil {
-				c.summaries[fn] = sum
-				if obj := fn.Object(); obj != nil {
-					pass.ExportObjectFact(obj, sum)
-				}
+		// Closures are summarised too, for the calls of them in place
+		// (get := func() int64 { return c.Load() }; c.Store(get()+1)).
+		if sum := summarize(fn, acc); sum != nil {
+			c.summaries[fn] = sum
+			if obj := fn.Object(); obj != nil && fn.Parent() == nil {
+				pass.ExportObjectFact(obj, sum)
 			}
 		}
 	}
@@ -117,8 +145,14 @@ func run(pass *analysis.Pass) (any, error) {
 type collector struct {
 	pass      *analysis.Pass
 	locks     *locks.Result
+	guards    *guards.Result
 	summaries map[*ssa.Function]*Accessor
 	res       *Result
+	// atomic holds the variables and fields the package accesses with
+	// sync/atomic functions.
+	atomic map[types.Object]bool
+	// sw caches single-writer declarations by object.
+	sw map[types.Object]bool
 }
 
 // collect finds the accesses of fn.
@@ -133,6 +167,12 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 				cc = i.Common()
 			case *ssa.Defer:
 				cc, deferred = i.Common(), true
+			case *ssa.UnOp, *ssa.Store:
+				if a := c.plain(instr); a != nil {
+					a.SingleWriter = c.singleWriter(cellObject(addrOf(instr)))
+					out = append(out, a)
+				}
+				continue
 			default:
 				continue // calls in go statements run elsewhere, later
 			}
@@ -140,13 +180,22 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 			if call, ok := catalog.Classify(cc); ok {
 				if a := direct(ci, call); a != nil {
 					a.Deferred = deferred
+					a.SingleWriter = c.singleWriter(cellObject(call.Recv))
 					out = append(out, a)
+					if call.M.Size && call.M.Index >= 0 {
+						// The entry count changes too: a Len check
+						// that decided it was a check of the whole.
+						whole := *a
+						whole.Op, whole.Cell, whole.Value, whole.Stored = catalog.Update, a.Cell.TrimLast(), nil, nil
+						out = append(out, &whole)
+					}
 				}
 				continue
 			}
 			out = append(out, c.viaAccessor(ci, cc, deferred)...)
 		}
 	}
+	out = c.dropUnshared(fn, append(out, c.guardedAccesses(fn)...))
 	for _, a := range out {
 		a.Locks = c.locks.At(a.Instr)
 		if a.Value != nil {
@@ -154,9 +203,10 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 		}
 	}
 	for _, a := range out {
-		if a.Op == catalog.Write && a.Via == nil {
+		if a.Op == catalog.Write || a.Op == catalog.Update {
 			a.Claimed = claimed(a, out)
-			a.Guarded = a.Claimed || rechecked(a, out)
+			a.Guarded = a.Guarded || a.Claimed || rechecked(a, out) || c.lockClaimed(a)
+			a.SelfChecked = a.Via == nil && selfChecked(a, out)
 		}
 	}
 	return out
@@ -216,11 +266,15 @@ func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, defe
 	var out []*Access
 	for _, s := range sum.Accesses {
 		p, ok := accesspath.Substitute(s.Cell, cc.Args)
+		if !ok && callee.Parent() != nil && s.Cell.RootKind == accesspath.RootValue {
+			p, ok = s.Cell, true // a closure's cell of its enclosing function
+		}
 		if !ok {
 			continue
 		}
-		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj,
-			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact}
+		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj, Closure: callee.Parent() != nil,
+			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact,
+			Guard: s.Guard.in(cc.Args), SingleWriter: s.SingleWriter || (obj != nil && c.singleWriter(obj))}
 		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
 			a.Value = resultValue(v, s.Result)
 		}
@@ -250,51 +304,6 @@ func resultValue(call *ssa.Call, i int) ssa.Value {
 	return nil
 }
 
-// rechecked reports whether write w is made under an exclusive lock
-// acquisition under which the cell was read before the write: the cell was
-// checked again inside the critical section (double-checked locking), so
-// whatever was read before taking the lock did not decide the write alone.
-func rechecked(w *Access, all []*Access) bool {
-	for _, r := range all {
-		if r.Op != catalog.Read || r == w || r.Cell.Key() != w.Cell.Key() {
-			continue
-		}
-		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok && before(r.Instr, w.Instr) {
-			return true
-		}
-	}
-	return false
-}
-
-// claimed reports whether write w is decided by the result of an atomic
-// update of the same cell, such as a CompareAndSwap that claims the cell.
-func claimed(w *Access, all []*Access) bool {
-	for _, u := range all {
-		if u.Op == catalog.Update && u.Flow != nil && u.Cell.Key() == w.Cell.Key() &&
-			len(flow.Controls(w.Instr.Block(), u.Flow)) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// before reports whether a runs before b on every path to b.
-func before(a, b ssa.Instruction) bool {
-	ab, bb := a.Block(), b.Block()
-	if ab != bb {
-		return ab.Dominates(bb)
-	}
-	for _, instr := range ab.Instrs {
-		switch instr {
-		case a:
-			return true
-		case b:
-			return false
-		}
-	}
-	return false
-}
-
 // summarize builds the Accessor fact of fn from its accesses, or nil.
 func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 	var sums []Summary
@@ -304,6 +313,9 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 			continue
 		}
 		cell, ok := accesspath.Relative(a.Cell, fn)
+		if !ok && fn.Parent() != nil && a.Cell.RootKind == accesspath.RootValue {
+			cell, ok = a.Cell, true // the enclosing function's, named as it names it
+		}
 		if !ok {
 			continue
 		}
@@ -316,14 +328,15 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				i, exact = returnedAs(fn, a.Value)
 			}
 			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
-				Exact: exact && a.Exact})
-		case catalog.Write:
+				Exact: exact && a.Exact, Guard: a.Guard.summary(a, fn), SingleWriter: a.SingleWriter})
+		case catalog.Write, catalog.Update:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
 					paramFlows = append(paramFlows, flow.Forward(p))
 				}
 			}
-			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded, Depth: a.Depth}
+			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded || a.SelfChecked,
+				Depth: a.Depth, Guard: a.Guard.summary(a, fn), SingleWriter: a.SingleWriter}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
 					s.Params = append(s.Params, j)
@@ -356,7 +369,7 @@ func dedupe(sums []Summary) []Summary {
 	seen := make(map[string]bool)
 	var out []Summary
 	for _, s := range sums {
-		k := fmt.Sprint(s.Op, s.Cell.Key(), s.Result, s.Exact, s.Params, s.Guarded)
+		k := fmt.Sprint(s.Op, s.Cell.Key(), s.Result, s.Exact, s.Params, s.Guarded, s.SingleWriter)
 		if seen[k] {
 			continue
 		}
@@ -367,6 +380,30 @@ func dedupe(sums []Summary) []Summary {
 		}
 	}
 	return out
+}
+
+// resultStore returns the store of a value of vals into the result
+// variable that r loads: a function with defers returns its results
+// through such variables, so that a recovering defer could change them.
+func resultStore(r ssa.Value, vals flow.Set) *ssa.Store {
+	load, ok := r.(*ssa.UnOp)
+	if !ok || load.Op != token.MUL {
+		return nil
+	}
+	alloc, ok := load.X.(*ssa.Alloc)
+	if !ok || alloc.Heap {
+		return nil
+	}
+	var found *ssa.Store
+	for _, ref := range *alloc.Referrers() {
+		if st, ok := ref.(*ssa.Store); ok && st.Addr == alloc {
+			if !vals[st.Val] {
+				return nil // assigned something else on some path
+			}
+			found = st
+		}
+	}
+	return found
 }
 
 // returnedAs returns the index of a result of fn computed from v by value
@@ -381,6 +418,9 @@ func returnedAs(fn *ssa.Function, v ssa.Value) (int, bool) {
 			for i, r := range ret.Results {
 				if vals[r] {
 					return i, flow.Unchanged(r) == flow.Unchanged(v)
+				}
+				if st := resultStore(r, vals); st != nil {
+					return i, flow.Unchanged(st.Val) == flow.Unchanged(v)
 				}
 			}
 		}

@@ -2,6 +2,9 @@ package checkthenact
 
 import (
 	"fmt"
+	"strings"
+
+	"golang.org/x/tools/go/ssa"
 
 	"golang.org/x/tools/go/analysis"
 
@@ -21,31 +24,76 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{cells.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
 	rep := report.New(pass)
-	res.EachWrite(func(w *cells.Access, accs []*cells.Access) {
-		if w.Guarded {
-			return
+	for _, fn := range res.Order {
+		accs := res.Funcs[fn]
+		for _, w := range accs {
+			if !isAct(w) || w.Guarded || w.SingleWriter {
+				continue
+			}
+			if r, br, ok := decidedBy(w, accs); ok && !cells.Validated(w, accs) {
+				if w.Guard != nil {
+					reportGuardedRace(rep, r, w, br)
+				} else {
+					reportRace(rep, r, w, br)
+				}
+			}
 		}
-		if r, br, ok := decidedBy(w, accs); ok {
-			reportRace(rep, r, w, br)
-		}
-	})
+	}
 	return nil, nil
+}
+
+// isAct reports whether a changes its cell: a write, or an atomic update
+// (Add, Swap, Or, Update...), which a stale check can decide as wrongly as a
+// Store. A CompareAndSwap made by an accessor is taken to be the fix.
+func isAct(a *cells.Access) bool {
+	switch a.Op {
+	case catalog.Write:
+		return true
+	case catalog.Update:
+		return a.Via == nil || a.Method != "CompareAndSwap"
+	}
+	return false
+}
+
+// casFix reports whether w is a CompareAndSwap that expects the value r
+// checked (computed from it, or the constant it was compared with): the
+// check is then repeated atomically by the act itself.
+func casFix(r, w *cells.Access) bool {
+	if w.Op != catalog.Update || !strings.HasPrefix(w.Method, "CompareAndSwap") {
+		return false
+	}
+	i := 0
+	if w.Call.M.Index >= 0 {
+		i = w.Call.M.Index + 1
+	}
+	exp := w.Call.Arg(i)
+	if exp == nil {
+		return false
+	}
+	_, isConst := flow.Unchanged(exp).(*ssa.Const)
+	return isConst || r.Flow.Meets(exp, flow.Unchanged(exp))
 }
 
 // decidedBy returns a read of w's cell that decides whether w happens,
 // outside one critical section with w.
 func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branch, bool) {
 	for _, r := range accs {
-		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr {
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr ||
+			r.SingleWriter {
 			continue // a callee that both reads and writes answers for itself
 		}
 		if r.Flow.Meets(w.Stored...) {
 			return nil, flow.Branch{}, false // a read-modify-write: the other analyzer's report
 		}
-		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok {
+		if casFix(r, w) {
+			continue
+		}
+		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok || !cells.Judged(r, w) {
 			continue
 		}
 		if brs := flow.Controls(w.Instr.Block(), r.Flow); len(brs) > 0 {
@@ -70,10 +118,19 @@ func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 	if call := rep.CallAt(w.Pos()); call != nil {
 		pos, end = call.Pos(), call.End()
 	}
-	rep.Report(pos, end, "checkthenact", msg)
+	rep.ReportRelated(pos, end, "checkthenact", msg, rep.Read(r, cell))
 }
 
 func remedy(w *cells.Access) string {
+	if w.Via == nil && w.Call.Key == "sync.Map" {
+		return "use " + w.Cell.TrimLast().String() + ".LoadOrStore, which stores only when the key is absent, " +
+			"or hold one lock across the check and the write"
+	}
+	if w.Via == nil && w.Call.Type != nil && w.Call.M.Index < 0 && w.Cell.String() != "" &&
+		(w.Call.Key == catalog.MPPath+".Queue" || w.Call.Name == "Append" || w.Call.Name == "Pop") {
+		return "act without the size check (TryGet and TryPut report whether they could), " +
+			"or hold one lock across the check and the act"
+	}
 	if w.Via == nil && w.Call.Type != nil {
 		if _, m, ok := catalog.Lookup(w.Call.Recv.Type(), "CompareAndSwap"); ok && m.Op == catalog.Update {
 			cas := w.Cell.String() + ".CompareAndSwap(old, new)"

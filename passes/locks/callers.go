@@ -48,46 +48,149 @@ func privateCallees(funcs []*ssa.Function) map[*ssa.Function][]ssa.Instruction {
 	return out
 }
 
-// callSiteLocks meets the locks held at every direct call of fn, expressed
-// in fn's terms (a lock s.mu of an argument s becomes the parameter's).
-// It returns nil when fn has no call site with known locks.
-func (s *state) callSiteLocks(fn *ssa.Function, sites []ssa.Instruction) *Set {
-	var entry *Set
-	for _, instr := range sites {
-		st := s.res.at[instr]
-		if st == nil {
-			return nil // a call site not reached by the analysis
-		}
-		entry = meet(entry, translate(st, inPlace(instr).Args, fn), "entry:")
-	}
-	return entry
+// entrySite is an instruction that enters a function in place: a direct
+// call of an unexported function, or a call, defer or hand-over of a
+// closure in its enclosing function.
+type entrySite struct {
+	instr   ssa.Instruction
+	closure bool // the closure shares its parent's paths
 }
 
-// translate re-roots the locks held at a call into the callee's parameters.
-func translate(st *Set, args []ssa.Value, fn *ssa.Function) *Set {
-	out := &Set{held: make(map[string]Held), released: make(map[string]accesspath.Path)}
-	for _, h := range st.held {
-		p, ok := h.Path, h.Path.RootKind == accesspath.RootGlobal
-		for j, a := range args {
-			if ok || j >= len(fn.Params) {
-				break
-			}
-			ap, isPath := accesspath.Of(a)
-			if !isPath || ap.RootKind != h.Path.RootKind || ap.RootID != h.Path.RootID || !prefix(ap.Elems, h.Path.Elems) {
-				continue
-			}
-			base, _ := accesspath.Of(fn.Params[j])
-			p, ok = base.Append(h.Path.Elems[len(ap.Elems):]...), true
+// entrySites returns the functions of order entered only in place, with
+// the instructions that enter them.
+func entrySites(order []*ssa.Function) map[*ssa.Function][]entrySite {
+	out := make(map[*ssa.Function][]entrySite)
+	for fn, instrs := range privateCallees(order) {
+		if len(instrs) == 0 {
+			continue // never called here: entered from outside, with nothing held
 		}
-		if ok {
-			h.Path = p
-			h.Acq = "entry:" + heldKey(p, h.Exclusive)
-			out.held[heldKey(p, h.Exclusive)] = h
+		sites := make([]entrySite, len(instrs))
+		for i, instr := range instrs {
+			sites[i] = entrySite{instr: instr}
+		}
+		out[fn] = sites
+	}
+	for _, fn := range order {
+		for _, b := range fn.Blocks {
+			for _, instr := range b.Instrs {
+				cc := inPlace(instr)
+				if cc == nil || cc.IsInvoke() {
+					continue
+				}
+				vals := append([]ssa.Value{cc.Value}, cc.Args...)
+				for _, v := range vals {
+					if mc, ok := v.(*ssa.MakeClosure); ok {
+						v = mc.Fn
+					}
+					if f, ok := v.(*ssa.Function); ok && f.Parent() == fn {
+						out[f] = append(out[f], entrySite{instr: instr, closure: true})
+					}
+				}
+			}
 		}
 	}
 	return out
 }
 
+// maxEntryRounds bounds the rounds of entry propagation. Entries only
+// shrink, so they converge; call chains deeper than this stay optimistic.
+const maxEntryRounds = 8
+
+// propagate solves every function entered only in place under the locks
+// held at all its entries, to a fixed point over the call graph: locks
+// reach callees through chains of helpers and callbacks, and call cycles
+// (loadLocked calling flushLocked calling loadLocked) keep the locks their
+// outside callers hold. It is optimistic: a site in a function whose own
+// entry is not known yet does not count until it is.
+func (s *state) propagate(order []*ssa.Function) {
+	sites := entrySites(order)
+	entry := make(map[*ssa.Function]*Set)
+	for round := 0; round < maxEntryRounds; round++ {
+		changed := false
+		for i := len(order) - 1; i >= 0; i-- {
+			fn := order[i]
+			ss, ok := sites[fn]
+			if !ok {
+				continue
+			}
+			var e *Set
+			for _, site := range ss {
+				parent := site.instr.Parent()
+				if _, cand := sites[parent]; cand && entry[parent] == nil {
+					continue
+				}
+				st := s.res.at[site.instr]
+				if st == nil {
+					continue // not reached
+				}
+				if held, ok := s.siteLocks(fn, site, st); ok {
+					e = meet(e, held, "entry:")
+				}
+			}
+			if e == nil || (entry[fn] != nil && equal(entry[fn], e)) {
+				continue
+			}
+			entry[fn] = e
+			s.solve(fn, e)
+			changed = true
+		}
+		if !changed {
+			break
+		}
+	}
+}
+
+// siteLocks returns the locks fn starts with when entered at site.
+func (s *state) siteLocks(fn *ssa.Function, site entrySite, st *Set) (*Set, bool) {
+	cc := inPlace(site.instr)
+	if !site.closure {
+		return translate(st, cc.Args, fn), true
+	}
+	if cc.StaticCallee() == fn {
+		return st, true
+	}
+	return s.passedTo(cc, fn, st)
+}
+
+// translate re-roots the locks held at a call into the callee's parameters:
+// a lock is named through the argument it is reached from most directly
+// (b.mu.Lock(); s.bumpLocked(b) holds param1.mu, not s's path to b). Every
+// exclusive lock, nameable or not (c.mu for minLimit(&c.limit, l)), is also
+// held as the caller's lock: the callee runs whole inside that section.
+func translate(st *Set, args []ssa.Value, fn *ssa.Function) *Set {
+	out := &Set{held: make(map[string]Held), released: make(map[string]accesspath.Path)}
+	hold := func(h Held, p accesspath.Path) {
+		h.Path = p
+		h.Acq = "entry:" + heldKey(p, h.Exclusive)
+		out.held[heldKey(p, h.Exclusive)] = h
+	}
+	for _, h := range st.held {
+		if h.Exclusive {
+			hold(h, callerLock)
+		}
+		if h.Path.RootKind == accesspath.RootGlobal {
+			hold(h, h.Path)
+			continue
+		}
+		best, found := -1, accesspath.Path{}
+		for j, a := range args {
+			if j >= len(fn.Params) {
+				break
+			}
+			ap, isPath := accesspath.Of(a)
+			if !isPath || ap.RootKind != h.Path.RootKind || ap.RootID != h.Path.RootID ||
+				!prefix(ap.Elems, h.Path.Elems) || len(ap.Elems) <= best {
+				continue
+			}
+			base, _ := accesspath.Of(fn.Params[j])
+			best, found = len(ap.Elems), base.Append(h.Path.Elems[len(ap.Elems):]...)
+		}
+		if best >= 0 {
+			hold(h, found)
+		}
+	}
+	return out
+}
 func prefix(pre, elems []accesspath.Elem) bool {
 	if len(pre) > len(elems) {
 		return false

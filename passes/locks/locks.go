@@ -2,6 +2,7 @@ package locks
 
 import (
 	"fmt"
+	"go/token"
 	"reflect"
 
 	"golang.org/x/tools/go/analysis"
@@ -28,8 +29,21 @@ type Result struct {
 	at map[ssa.Instruction]*Set
 }
 
-// At returns the locks held just before instr runs (nil: none known).
+// At returns the locks held just before instr runs (nil: none known). It
+// knows every call, and the branches (If), loads, stores and returns made
+// with a lock held.
 func (r *Result) At(instr ssa.Instruction) *Set { return r.at[instr] }
+
+// record keeps the locks held at a branch, load or store when there are
+// any: most memory operations run with none, and a map entry each would
+// cost more than the analysis.
+func (r *Result) record(instr ssa.Instruction, st *Set) {
+	if len(st.held) > 0 {
+		r.at[instr] = st
+	} else {
+		delete(r.at, instr)
+	}
+}
 
 type state struct {
 	pass      *analysis.Pass
@@ -50,24 +64,10 @@ func run(pass *analysis.Pass) (any, error) {
 		s.summaries[fn] = s.summarize(fn, s.solve(fn, &Set{}))
 	}
 	s.paramCalls = nil
-	// Unexported functions called only directly run under the locks all
-	// their callers hold (the xxxLocked convention); callers first.
-	private := privateCallees(funcs)
-	for i := len(order) - 1; i >= 0; i-- {
-		if sites, ok := private[order[i]]; ok {
-			if fn, entry := order[i], s.callSiteLocks(order[i], sites); entry != nil {
-				s.solve(fn, entry)
-			}
-		}
-	}
-	// Closures that run in place or deferred see their caller's locks.
-	// SrcFuncs lists a function before its literals, so a caller's
-	// locks are final before its closures are solved again.
-	for _, fn := range funcs {
-		if entry := s.callerLocks(fn); entry != nil {
-			s.solve(fn, entry)
-		}
-	}
+	// Functions entered only in place (unexported functions called only
+	// directly, closures called, deferred or passed to a callee that calls
+	// them) run under the locks held at every entry.
+	s.propagate(order)
 	for _, fn := range funcs {
 		obj := fn.Object()
 		if obj == nil || fn.Parent() != nil {
@@ -176,9 +176,16 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 				continue
 			}
 			for _, instr := range b.Instrs {
-				if _, ok := instr.(ssa.CallInstruction); ok {
+				switch i := instr.(type) {
+				case ssa.CallInstruction:
 					s.res.at[instr] = st
 					s.noteParamCall(fn, instr, st)
+				case *ssa.If, *ssa.Store, *ssa.Return:
+					s.res.record(instr, st)
+				case *ssa.UnOp:
+					if i.Op == token.MUL {
+						s.res.record(instr, st)
+					}
 				}
 				if _, ok := instr.(*ssa.Return); ok {
 					exits = append(exits, st)
@@ -199,6 +206,9 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 func (s *state) transfer(fn *ssa.Function, instr ssa.Instruction, st *Set) *Set {
 	switch instr := instr.(type) {
 	case *ssa.Call:
+		if decidedByTests(instr) {
+			return st // held on the edges of its error's tests (lockcontext.go)
+		}
 		return s.call(instr.Common(), fmt.Sprintf("i%p", instr), st)
 	case *ssa.RunDefers:
 		// Deferred unlocks run here: what they release is not held at
@@ -249,7 +259,7 @@ func (s *state) applySummary(cc *ssa.CallCommon, id string, st *Set, acquires bo
 		return st
 	}
 	for _, r := range sum.Releases {
-		if p, ok := accesspath.Substitute(r.Path, args); ok {
+		if p, ok := substitute(r.Path, args); ok {
 			st = st.release(p, r.Exclusive)
 		}
 	}
@@ -257,11 +267,21 @@ func (s *state) applySummary(cc *ssa.CallCommon, id string, st *Set, acquires bo
 		return st
 	}
 	for i, r := range sum.Acquires {
-		if p, ok := accesspath.Substitute(r.Path, args); ok {
+		if p, ok := substitute(r.Path, args); ok {
 			st = st.acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, i))
 		}
 	}
 	return st
+}
+
+// substitute is accesspath.Substitute for lock summaries, which may also
+// hold paths rooted at values of an enclosing function (a closure's locks,
+// the same at its call site).
+func substitute(p accesspath.Path, args []ssa.Value) (accesspath.Path, bool) {
+	if p.RootKind == accesspath.RootValue {
+		return p, true
+	}
+	return accesspath.Substitute(p, args)
 }
 
 func (s *state) releasesOnly(cc *ssa.CallCommon, st *Set) *Set {
@@ -307,6 +327,7 @@ func (s *state) calleeSummary(cc *ssa.CallCommon) (*Summary, []ssa.Value) {
 // branch returns the state on the edge from b to its i'th successor: a
 // TryLock that returned true holds its lock on that edge.
 func (s *state) branch(b *ssa.BasicBlock, i int, st *Set) *Set {
+	st = lockContextEdge(b, i, st)
 	if len(b.Instrs) == 0 {
 		return st
 	}
@@ -343,8 +364,30 @@ func (s *state) noteParamCall(fn *ssa.Function, instr ssa.Instruction, st *Set) 
 	if cc == nil {
 		return
 	}
-	prm, ok := cc.Value.(*ssa.Parameter)
-	if !ok || cc.IsInvoke() {
+	if cc.IsInvoke() {
+		return
+	}
+	s.noteParam(fn, cc.Value, st)
+	// A parameter handed on to a callee that calls it in place runs
+	// under what the callee holds then: walk(f) { walk2(f) }.
+	sum, args := s.calleeSummary(cc)
+	if sum == nil {
+		return
+	}
+	for _, c := range sum.Calls {
+		if c.Param >= len(args) {
+			continue
+		}
+		if _, ok := args[c.Param].(*ssa.Parameter); ok {
+			s.noteParam(fn, args[c.Param], s.withHeld(st, c, args, fmt.Sprintf("fwd%p", cc)))
+		}
+	}
+}
+
+// noteParam records st as held where fn's parameter v is called.
+func (s *state) noteParam(fn *ssa.Function, v ssa.Value, st *Set) {
+	prm, ok := v.(*ssa.Parameter)
+	if !ok {
 		return
 	}
 	for i, p := range fn.Params {
@@ -352,6 +395,16 @@ func (s *state) noteParamCall(fn *ssa.Function, instr ssa.Instruction, st *Set) 
 			s.paramCalls[i] = meet(s.paramCalls[i], st, "param:")
 		}
 	}
+}
+
+// withHeld adds to st the locks a callee holds when it calls its c.Param.
+func (s *state) withHeld(st *Set, c ParamCall, args []ssa.Value, id string) *Set {
+	for k, r := range c.Held {
+		if p, ok := accesspath.Substitute(r.Path, args); ok {
+			st = st.acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, k))
+		}
+	}
+	return st
 }
 
 // summarize meets the states at fn's returns into what fn leaves its caller.
@@ -409,33 +462,6 @@ func relative(p accesspath.Path, fn *ssa.Function) (accesspath.Path, bool) {
 	return accesspath.Path{}, false
 }
 
-// callerLocks returns the locks held where a closure runs, when it runs in
-// place (called or deferred by its enclosing function); nil otherwise.
-func (s *state) callerLocks(fn *ssa.Function) *Set {
-	parent := fn.Parent()
-	if parent == nil {
-		return nil
-	}
-	var entry *Set
-	for _, b := range parent.Blocks {
-		for _, instr := range b.Instrs {
-			cc := inPlace(instr)
-			st := s.res.at[instr]
-			if cc == nil || st == nil || cc.IsInvoke() {
-				continue
-			}
-			if cc.StaticCallee() == fn {
-				entry = meet(entry, st, "call:")
-				continue
-			}
-			if held, ok := s.passedTo(cc, fn, st); ok {
-				entry = meet(entry, held, "call:")
-			}
-		}
-	}
-	return entry
-}
-
 // passedTo returns the locks fn runs under when it is passed as an argument
 // to a callee that calls that parameter in place: the caller's locks, which
 // stay held during the call, and those the callee holds when it calls it.
@@ -452,16 +478,9 @@ func (s *state) passedTo(cc *ssa.CallCommon, fn *ssa.Function, st *Set) (*Set, b
 			continue
 		}
 		for _, c := range sum.Calls {
-			if c.Param != j {
-				continue
+			if c.Param == j {
+				return s.withHeld(st, c, args, fmt.Sprintf("param%p", cc)), true
 			}
-			held := st
-			for k, r := range c.Held {
-				if p, ok := accesspath.Substitute(r.Path, args); ok {
-					held = held.acquire(p, r.Exclusive, fmt.Sprintf("param%p#%d", cc, k))
-				}
-			}
-			return held, true
 		}
 	}
 	return nil, false

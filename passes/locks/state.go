@@ -22,6 +22,11 @@ type Set struct {
 	released map[string]accesspath.Path // released on every path, not retaken
 }
 
+// callerLock stands for the exclusive locks a caller holds across a call
+// that the callee cannot name: the callee runs inside that critical section
+// until it releases a lock of its own (which may be the same one).
+var callerLock = accesspath.Path{RootKind: "c", RootID: "caller", RootName: "the caller's lock"}
+
 func heldKey(p accesspath.Path, exclusive bool) string {
 	if exclusive {
 		return "x" + p.Key()
@@ -50,6 +55,9 @@ func (s *Set) acquire(p accesspath.Path, exclusive bool, acq string) *Set {
 func (s *Set) release(p accesspath.Path, exclusive bool) *Set {
 	n := s.clone()
 	k := heldKey(p, exclusive)
+	if exclusive {
+		delete(n.held, heldKey(callerLock, true))
+	}
 	if _, held := n.held[k]; held {
 		delete(n.held, k)
 	} else if exclusive {

@@ -24,10 +24,15 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{cells.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
 	rep := report.New(pass)
 	res.EachWrite(func(w *cells.Access, accs []*cells.Access) {
+		if w.SingleWriter {
+			return
+		}
 		if r := lostUpdate(w, accs); r != nil {
 			reportLost(rep, r, w)
 		} else if r := capturedRead(w, res); r != nil {
@@ -44,14 +49,18 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 		return nil // a CompareAndSwap of the cell decided the write: it claimed the cell
 	}
 	for _, r := range accs {
-		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr {
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr ||
+			r.SingleWriter {
 			continue // a callee that both reads and writes answers for itself
 		}
-		if !r.Flow.Meets(w.Stored...) || restores(r, w) {
+		if !r.Flow.Meets(w.Stored...) || restores(r, w) || !cells.Judged(r, w) {
 			continue
 		}
 		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok {
 			continue
+		}
+		if cells.Validated(w, accs) {
+			return nil
 		}
 		return r
 	}
@@ -59,6 +68,10 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 }
 
 func reportLost(rep *report.Reporter, r, w *cells.Access) {
+	if w.Guard != nil {
+		reportGuardedLost(rep, r, w)
+		return
+	}
 	cell := rep.CellName(w)
 	edit, fixed := fix(rep, r, w)
 	remedy := rep.Remedy(w)
@@ -77,14 +90,15 @@ func reportLost(rep *report.Reporter, r, w *cells.Access) {
 	if call := rep.CallAt(w.Pos()); call != nil {
 		pos, end = call.Pos(), call.End()
 	}
-	rep.Report(pos, end, "readmodifywrite", msg, fixes...)
+	rep.ReportRelated(pos, end, "readmodifywrite", msg, rep.Read(r, cell), fixes...)
 }
 
 // fix offers Add for integer cells and Update for runtime/mp handles when
 // the read is a direct call inside the written expression, and Update for a
 // Dict or List element read by a Get statement just before the Set.
 func fix(rep *report.Reporter, r, w *cells.Access) (report.Edit, bool) {
-	if r.Via != nil || w.Via != nil || w.Deferred {
+	if r.Via != nil || w.Via != nil || w.Deferred || r.Closure || w.Closure || r.Call.Bound || w.Call.Bound ||
+		r.Call.Name == "" || w.Call.Name == "" {
 		return report.Edit{}, false
 	}
 	wc, rc := rep.CallAt(w.Pos()), rep.CallAt(r.Pos())
@@ -161,7 +175,7 @@ func capturedRead(w *cells.Access, res *cells.Result) *cells.Access {
 			}
 			for _, r := range res.Funcs[anc] {
 				if r.Op == catalog.Read && r.Flow != nil && r.Flow[val] && r.Cell.Key() == w.Cell.Key() &&
-					!restoresCaptured(r, w, fv, val) {
+					!restoresCaptured(r, w, fv, val) && cells.Judged(r, w) {
 					if _, ok := locks.SharedExclusive(r.Locks, w.Locks); !ok {
 						return r
 					}

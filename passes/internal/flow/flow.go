@@ -76,7 +76,15 @@ func walk(src ssa.Value, direct bool) Set {
 				if root := LocalRoot(instr.Map); root != nil {
 					add(root)
 				}
-			case *ssa.Send, *ssa.If, *ssa.Return, *ssa.Jump, *ssa.Panic, *ssa.Go, *ssa.Defer,
+			case *ssa.If:
+				// A value chosen by a branch on src is computed
+				// from it: v := true; if f.Load() { v = false }.
+				if !direct {
+					for _, phi := range chosen(instr) {
+						add(phi)
+					}
+				}
+			case *ssa.Send, *ssa.Return, *ssa.Jump, *ssa.Panic, *ssa.Go, *ssa.Defer,
 				*ssa.RunDefers, *ssa.DebugRef:
 				// Values leave the function or steer control here; control
 				// dependence is a separate question (see Controls).
@@ -88,6 +96,52 @@ func walk(src ssa.Value, direct bool) Set {
 		}
 	}
 	return out
+}
+
+// chosen returns the phis at the join points of iff whose value depends on
+// which way iff went: different values arrive from its two ways.
+func chosen(iff *ssa.If) []ssa.Value {
+	b := iff.Block()
+	var out []ssa.Value
+	for _, d := range b.Dominees() {
+		if len(d.Preds) < 2 {
+			continue
+		}
+		sides := make([]int, len(d.Preds))
+		for k, p := range d.Preds {
+			sides[k] = sideOf(b, p, d)
+		}
+		for _, instr := range d.Instrs {
+			phi, ok := instr.(*ssa.Phi)
+			if !ok {
+				break
+			}
+			var seen [2]ssa.Value
+			for k, e := range phi.Edges {
+				if sides[k] >= 0 && seen[sides[k]] == nil {
+					seen[sides[k]] = e
+				}
+			}
+			if seen[0] != nil && seen[1] != nil && seen[0] != seen[1] {
+				out = append(out, phi)
+			}
+		}
+	}
+	return out
+}
+
+// sideOf returns which way of b's branch the edge from pred into d comes
+// by (0: true, 1: false), or -1 when it is not one way alone.
+func sideOf(b, pred, d *ssa.BasicBlock) int {
+	for i, s := range b.Succs {
+		if pred == b && s == d && b.Succs[1-i] != d {
+			return i
+		}
+		if pred != b && s != d && len(s.Preds) == 1 && s.Dominates(pred) {
+			return i
+		}
+	}
+	return -1
 }
 
 // LocalRoot returns the local allocation (composite literal, address-taken
@@ -136,27 +190,135 @@ func (b Branch) Pos() token.Pos {
 	return b.If.Pos()
 }
 
-// Controls returns the branches of fn whose condition is in cond and which
-// decide whether target runs: target runs only after that branch went one
-// particular way. It uses dominance rather than post-dominance: target must be
-// dominated by a successor that only that branch reaches, which is what an
-// if statement, an early return and a loop condition all look like.
+// Controls returns the branches whose condition is in cond and which
+// decide whether target runs: target is control dependent on them. A
+// branch decides target when one of its ways always leads to target while
+// the branch itself can reach the function's exit without it; that covers an
+// if statement, an early return, a loop condition and each operand of || and
+// && in either order. Exits are the returns, and in a function that never
+// returns (a worker's for loop) the loops' back edges; a way that never
+// returns (t.Fatal's panic, log.Fatal) leads nowhere, so a branch on the
+// other side is an assertion, not a decision.
 func Controls(target *ssa.BasicBlock, cond Set) []Branch {
 	var out []Branch
-	for _, b := range target.Parent().Blocks {
-		iff, ok := lastIf(b)
-		if !ok || !cond[iff.Cond] || b.Succs[0] == b.Succs[1] {
-			continue
-		}
-		for i, s := range b.Succs {
-			// A branch whose other way never returns (t.Fatal, panic,
-			// log.Fatal) is an assertion, not a decision.
-			if len(s.Preds) == 1 && s.Dominates(target) && returns(b.Succs[1-i]) {
-				out = append(out, Branch{If: iff, Succ: i})
+	// Control dependence is followed transitively: a write under
+	// if c.Load() { if extra { ... } } is decided by both branches.
+	seen := map[*ssa.BasicBlock]bool{target: true}
+	work := []*ssa.BasicBlock{target}
+	for len(work) > 0 && len(seen) < maxChain {
+		x := work[0]
+		work = work[1:]
+		var g *depGraph
+		for _, b := range x.Parent().Blocks {
+			iff, ok := lastIf(b)
+			if !ok || b.Succs[0] == b.Succs[1] {
+				continue
+			}
+			if g == nil {
+				g = newDepGraph(x)
+			}
+			if !g.avoids[b.Index] {
+				continue // every way from b to the exit passes x
+			}
+			for i, s := range b.Succs {
+				if !g.reaches[s.Index] || g.avoids[s.Index] {
+					continue
+				}
+				if cond[iff.Cond] {
+					out = append(out, Branch{If: iff, Succ: i})
+				}
+				if !seen[b] {
+					seen[b] = true
+					work = append(work, b)
+				}
 			}
 		}
 	}
 	return out
+}
+
+// maxChain bounds the branches followed from one target.
+const maxChain = 32
+
+// depGraph answers post-dominance by target: avoids holds the blocks that
+// can reach an exit without passing target, reaches those that can reach
+// target.
+type depGraph struct {
+	avoids, reaches []bool
+}
+
+func newDepGraph(target *ssa.BasicBlock) *depGraph {
+	fn := target.Parent()
+	n := len(fn.Blocks)
+	g := &depGraph{avoids: make([]bool, n), reaches: make([]bool, n)}
+	back := func(from []*ssa.BasicBlock, seen []bool, stop *ssa.BasicBlock) {
+		work := append([]*ssa.BasicBlock(nil), from...)
+		for _, b := range work {
+			seen[b.Index] = true
+		}
+		for len(work) > 0 {
+			b := work[len(work)-1]
+			work = work[:len(work)-1]
+			for _, p := range b.Preds {
+				if p != stop && !seen[p.Index] {
+					seen[p.Index] = true
+					work = append(work, p)
+				}
+			}
+		}
+	}
+	back([]*ssa.BasicBlock{target}, g.reaches, nil)
+	exits := exitBlocks(fn)
+	var from []*ssa.BasicBlock
+	for _, e := range exits {
+		if e != target {
+			from = append(from, e)
+		}
+	}
+	back(from, g.avoids, target)
+	return g
+}
+
+// exitBlocks returns the blocks that end in a return and, when some block
+// cannot reach one (a loop that runs until the process ends), the sources
+// of the back edges of such loops.
+func exitBlocks(fn *ssa.Function) []*ssa.BasicBlock {
+	var rets []*ssa.BasicBlock
+	for _, b := range fn.Blocks {
+		if n := len(b.Instrs); n > 0 {
+			if _, ok := b.Instrs[n-1].(*ssa.Return); ok {
+				rets = append(rets, b)
+			}
+		}
+	}
+	toRet := make([]bool, len(fn.Blocks))
+	work := append([]*ssa.BasicBlock(nil), rets...)
+	for _, b := range work {
+		toRet[b.Index] = true
+	}
+	for len(work) > 0 {
+		b := work[len(work)-1]
+		work = work[:len(work)-1]
+		for _, p := range b.Preds {
+			if !toRet[p.Index] {
+				toRet[p.Index] = true
+				work = append(work, p)
+			}
+		}
+	}
+	exits := rets
+	for _, b := range fn.Blocks {
+		if toRet[b.Index] {
+			continue
+		}
+		for _, s := range b.Succs {
+			if s.Dominates(b) {
+				exits = append(exits, b)
+				break
+			}
+		}
+	}
+	return exits
 }
 
 func lastIf(b *ssa.BasicBlock) (*ssa.If, bool) {
@@ -165,27 +327,6 @@ func lastIf(b *ssa.BasicBlock) (*ssa.If, bool) {
 	}
 	iff, ok := b.Instrs[len(b.Instrs)-1].(*ssa.If)
 	return iff, ok
-}
-
-// returns reports whether some path from b reaches a return.
-func returns(b *ssa.BasicBlock) bool {
-	seen := make(map[*ssa.BasicBlock]bool)
-	work := []*ssa.BasicBlock{b}
-	for len(work) > 0 {
-		x := work[len(work)-1]
-		work = work[:len(work)-1]
-		if seen[x] {
-			continue
-		}
-		seen[x] = true
-		if n := len(x.Instrs); n > 0 {
-			if _, ok := x.Instrs[n-1].(*ssa.Return); ok {
-				return true
-			}
-		}
-		work = append(work, x.Succs...)
-	}
-	return false
 }
 
 // Unchanged strips the operations that keep a value what it is
@@ -222,4 +363,21 @@ func Unchanged(v ssa.Value) ssa.Value {
 func isInteger(t types.Type) bool {
 	b, ok := t.Underlying().(*types.Basic)
 	return ok && b.Info()&types.IsInteger != 0
+}
+
+// Before reports whether a runs before b on every path to b.
+func Before(a, b ssa.Instruction) bool {
+	ab, bb := a.Block(), b.Block()
+	if ab != bb {
+		return ab.Dominates(bb)
+	}
+	for _, instr := range ab.Instrs {
+		switch instr {
+		case a:
+			return true
+		case b:
+			return false
+		}
+	}
+	return false
 }

@@ -2,8 +2,11 @@ package report
 
 import (
 	"go/ast"
+	"go/token"
 	"go/types"
 	"strings"
+
+	"golang.org/x/tools/go/analysis"
 
 	"github.com/mprace/mprace/passes/cells"
 	"github.com/mprace/mprace/passes/internal/catalog"
@@ -181,4 +184,17 @@ func (r *Reporter) CellName(a *cells.Access) string {
 		}
 	}
 	return name
+}
+
+// Read is the related position of a report: the read r of cell, as written
+// in the source.
+func (r *Reporter) Read(read *cells.Access, cell string) []analysis.RelatedInformation {
+	pos, end := read.Pos(), token.NoPos
+	if !pos.IsValid() {
+		return nil
+	}
+	if c := r.CallAt(pos); c != nil {
+		pos, end = c.Pos(), c.End()
+	}
+	return []analysis.RelatedInformation{{Pos: pos, End: end, Message: "read of " + cell + " by " + Op(read)}}
 }

@@ -1,0 +1,160 @@
+package cells
+
+import (
+	"go/token"
+
+	"golang.org/x/tools/go/ssa"
+
+	"github.com/mprace/mprace/passes/internal/accesspath"
+	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/flow"
+	"github.com/mprace/mprace/passes/locks"
+)
+
+// What makes a write safe, or someone else's to report, although a read of
+// its cell decides it.
+
+// rechecked reports whether write w is made under an exclusive lock
+// acquisition under which the cell was read before the write: the cell was
+// checked again inside the critical section (double-checked locking), so
+// whatever was read before taking the lock did not decide the write alone.
+func rechecked(w *Access, all []*Access) bool {
+	for _, r := range all {
+		if r.Op != catalog.Read || r == w || r.Cell.Key() != w.Cell.Key() {
+			continue
+		}
+		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok && flow.Before(r.Instr, w.Instr) {
+			return true
+		}
+	}
+	return false
+}
+
+// claimed reports whether write w is decided by the result of an atomic
+// update of the same cell, such as a CompareAndSwap that claims the cell.
+func claimed(w *Access, all []*Access) bool {
+	for _, u := range all {
+		if u.Op == catalog.Update && u.Flow != nil && u.Cell.Key() == w.Cell.Key() &&
+			len(flow.Controls(w.Instr.Block(), u.Flow)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// selfChecked reports whether a read of w's cell in w's function decides
+// whether w happens.
+func selfChecked(w *Access, all []*Access) bool {
+	for _, r := range all {
+		if r.Op == catalog.Read && r != w && r.Flow != nil && r.Cell.Key() == w.Cell.Key() &&
+			len(flow.Controls(w.Instr.Block(), r.Flow)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// lockClaimed reports whether w is decided, inside an exclusive critical
+// section that covers it, by a check of a location that the same section
+// also writes: if s.closing { return }; s.closing = true under s.mu lets one
+// goroutine through, so a check of w's cell made before taking the lock
+// (double-checked locking on another, lock-guarded field) decides nothing
+// alone.
+func (c *collector) lockClaimed(w *Access) bool {
+	if !w.Locks.AnyExclusive() {
+		return false
+	}
+	fn := w.Instr.Parent()
+	for _, b := range fn.Blocks {
+		n := len(b.Instrs)
+		if n == 0 {
+			continue
+		}
+		iff, ok := b.Instrs[n-1].(*ssa.If)
+		if !ok {
+			continue
+		}
+		if _, ok := locks.SharedExclusive(c.locks.At(iff), w.Locks); !ok {
+			continue
+		}
+		if len(flow.Controls(w.Instr.Block(), flow.Set{iff.Cond: true})) == 0 {
+			continue
+		}
+		for _, p := range readPaths(iff.Cond, 0) {
+			if c.writtenUnder(fn, p.Key(), w.Locks) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readPaths returns the locations a condition reads: loads of variables and
+// fields, and reads of cells, through the operators that combine them.
+func readPaths(v ssa.Value, depth int) []accesspath.Path {
+	if depth > 6 {
+		return nil
+	}
+	switch v := v.(type) {
+	case *ssa.UnOp:
+		if v.Op == token.MUL {
+			if p, ok := accesspath.Of(v.X); ok {
+				return []accesspath.Path{p}
+			}
+			return nil
+		}
+		return readPaths(v.X, depth+1)
+	case *ssa.BinOp:
+		return append(readPaths(v.X, depth+1), readPaths(v.Y, depth+1)...)
+	case *ssa.Convert:
+		return readPaths(v.X, depth+1)
+	case *ssa.ChangeType:
+		return readPaths(v.X, depth+1)
+	case *ssa.Extract:
+		return readPaths(v.Tuple, depth+1)
+	case *ssa.Call:
+		if call, ok := catalog.Classify(v.Common()); ok && call.M.Op == catalog.Read {
+			if a := direct(v, call); a != nil {
+				return []accesspath.Path{a.Cell}
+			}
+		}
+	}
+	return nil
+}
+
+// writtenUnder reports whether fn writes the location with key k (a store,
+// or a write or update of a cell) inside the critical section of held.
+func (c *collector) writtenUnder(fn *ssa.Function, k string, held *locks.Set) bool {
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			var p accesspath.Path
+			switch i := instr.(type) {
+			case *ssa.Store:
+				q, ok := accesspath.Of(i.Addr)
+				if !ok {
+					continue
+				}
+				p = q
+			case *ssa.Call:
+				call, ok := catalog.Classify(i.Common())
+				if !ok || (call.M.Op != catalog.Write && call.M.Op != catalog.Update) {
+					continue
+				}
+				a := direct(i, call)
+				if a == nil {
+					continue
+				}
+				p = a.Cell
+			default:
+				continue
+			}
+			if p.Key() != k {
+				continue
+			}
+			if _, ok := locks.SharedExclusive(c.locks.At(instr), held); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
