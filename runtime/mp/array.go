@@ -96,29 +96,56 @@ func (a *Array[T]) at(i int) unsafe.Pointer {
 // Get returns element i.
 func (a *Array[T]) Get(i int) T {
 	p := a.at(i)
+	if !a.named {
+		switch a.w {
+		case w32:
+			return fromBits32[T](atomic.LoadUint32((*uint32)(p)))
+		case w64:
+			return fromBits64[T](atomic.LoadUint64((*uint64)(p)))
+		}
+	}
+	// By pointer from here, as in Value.Load.
+	var x T
+	if a.named {
+		guardedDo(a.ref.Arena, func() { a.getInto(p, &x) })
+	} else {
+		a.getInto(p, &x)
+	}
+	return x
+}
+
+func (a *Array[T]) getInto(p unsafe.Pointer, x *T) {
 	switch a.w {
 	case w32:
-		return fromBits32[T](atomic.LoadUint32((*uint32)(p)))
+		*x = fromBits32[T](atomic.LoadUint32((*uint32)(p)))
 	case w64:
-		return fromBits64[T](atomic.LoadUint64((*uint64)(p)))
+		*x = fromBits64[T](atomic.LoadUint64((*uint64)(p)))
+	default:
+		a.lockWide()
+		*x = *(*T)(p)
+		a.unlockWide()
 	}
-	a.lockWide()
-	x := *(*T)(p)
-	a.unlockWide()
-	return x
 }
 
 // Set sets element i to x.
 func (a *Array[T]) Set(i int, x T) {
+	if a.named {
+		guardedDo(a.ref.Arena, func() { a.setRaw(i, &x) })
+		return
+	}
+	a.setRaw(i, &x)
+}
+
+func (a *Array[T]) setRaw(i int, x *T) {
 	p := a.at(i)
 	switch a.w {
 	case w32:
-		atomic.StoreUint32((*uint32)(p), toBits32(x))
+		atomic.StoreUint32((*uint32)(p), toBits32(*x))
 	case w64:
-		atomic.StoreUint64((*uint64)(p), toBits64(x))
+		atomic.StoreUint64((*uint64)(p), toBits64(*x))
 	default:
 		a.lockWide()
-		*(*T)(p) = x
+		*(*T)(p) = *x
 		a.unlockWide()
 	}
 }
@@ -127,6 +154,13 @@ func (a *Array[T]) Set(i int, x T) {
 // element. Like Value.Update it holds the array's own lock, and f may run
 // more than once.
 func (a *Array[T]) Update(i int, f func(T) T) T {
+	if a.named {
+		return guarded(a.ref.Arena, func() T { return a.updateRaw(i, f) })
+	}
+	return a.updateRaw(i, f)
+}
+
+func (a *Array[T]) updateRaw(i int, f func(T) T) T {
 	p := a.at(i)
 	a.lock()
 	defer a.unlock()
@@ -159,6 +193,13 @@ func (a *Array[T]) Update(i int, f func(T) T) T {
 // how many it copied. Each element is read atomically, but the copy is not a
 // snapshot of the whole array: hold the array's lock for that.
 func (a *Array[T]) CopyTo(dst []T) int {
+	if a.named {
+		return guarded(a.ref.Arena, func() int { return a.copyToRaw(dst) })
+	}
+	return a.copyToRaw(dst)
+}
+
+func (a *Array[T]) copyToRaw(dst []T) int {
 	n := min(len(dst), a.Len())
 	if a.w == wWide {
 		a.lockWide()
@@ -177,6 +218,13 @@ func (a *Array[T]) CopyTo(dst []T) int {
 // CopyFrom copies src into elements 0, 1, ... until either ends and returns
 // how many it copied. Each element is written atomically.
 func (a *Array[T]) CopyFrom(src []T) int {
+	if a.named {
+		return guarded(a.ref.Arena, func() int { return a.copyFromRaw(src) })
+	}
+	return a.copyFromRaw(src)
+}
+
+func (a *Array[T]) copyFromRaw(src []T) int {
 	n := min(len(src), a.Len())
 	if a.w == wWide {
 		a.lockWide()
@@ -251,6 +299,13 @@ func NewIntArray[T Integer](n int) (*IntArray[T], error) {
 
 // Add adds delta to element i atomically and returns the new element.
 func (a *IntArray[T]) Add(i int, delta T) T {
+	if a.named {
+		return guarded(a.ref.Arena, func() T { return a.addRaw(i, delta) })
+	}
+	return a.addRaw(i, delta)
+}
+
+func (a *IntArray[T]) addRaw(i int, delta T) T {
 	p := a.at(i)
 	if a.w == w32 {
 		return T(atomic.AddUint32((*uint32)(p), uint32(delta)))
@@ -261,6 +316,13 @@ func (a *IntArray[T]) Add(i int, delta T) T {
 // CompareAndSwap sets element i to new if it is old, atomically, and reports
 // whether it did.
 func (a *IntArray[T]) CompareAndSwap(i int, old, new T) bool {
+	if a.named {
+		return guarded(a.ref.Arena, func() bool { return a.compareAndSwapRaw(i, old, new) })
+	}
+	return a.compareAndSwapRaw(i, old, new)
+}
+
+func (a *IntArray[T]) compareAndSwapRaw(i int, old, new T) bool {
 	p := a.at(i)
 	if a.w == w32 {
 		return atomic.CompareAndSwapUint32((*uint32)(p), uint32(old), uint32(new))
@@ -270,6 +332,13 @@ func (a *IntArray[T]) CompareAndSwap(i int, old, new T) bool {
 
 // Swap sets element i to new atomically and returns the old element.
 func (a *IntArray[T]) Swap(i int, new T) (old T) {
+	if a.named {
+		return guarded(a.ref.Arena, func() T { return a.swapRaw(i, new) })
+	}
+	return a.swapRaw(i, new)
+}
+
+func (a *IntArray[T]) swapRaw(i int, new T) (old T) {
 	p := a.at(i)
 	if a.w == w32 {
 		return T(atomic.SwapUint32((*uint32)(p), uint32(new)))

@@ -2,6 +2,7 @@ package mp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"unsafe"
@@ -64,27 +65,109 @@ type ownLock struct {
 	ref  arena.Ref
 	mu   *rlock.State
 	self uint32
+	// named is set for an object of a Manager, whose file may be truncated
+	// under it: its methods run guarded (see guarded).
+	named bool
 }
 
 func (o *ownLock) bindLock(ref arena.Ref) {
 	o.ref, o.mu, o.self = ref, (*rlock.State)(ref.Data), ref.Arena.Self()
+	o.named = ref.Arena.Named()
+}
+
+// guardedDo is guarded for f without a result.
+func guardedDo(a *arena.Arena, f func()) {
+	guarded(a, func() struct{} { f(); return struct{}{} })
+}
+
+// guarded runs f, a method on an object of a Manager, so that a fault in the
+// Manager's memory (its file was truncated) panics with an error wrapping
+// ErrCorrupt instead of killing the process. Methods that return an error
+// use arena.Recover instead, to return it.
+func guarded[R any](a *arena.Arena, f func() R) R {
+	if err := a.Usable(); err != nil {
+		panic(fmt.Errorf("mp: %w", err))
+	}
+	defer a.RecoverPanic(a.Arm())
+	return f()
 }
 
 // lock takes the lock, taking it over from a dead holder without telling:
 // the methods that cannot return an error (Lock, Update) use it.
-func (o *ownLock) lock()   { _ = o.mu.Lock(o.self, o.ref.Arena) }
-func (o *ownLock) unlock() { o.mu.Unlock() }
-func (o *ownLock) tryLock() bool {
-	if o.mu.TryLock(o.self) {
-		return true
+func (o *ownLock) lock() {
+	if o.named {
+		o.lockNamed()
+		return
 	}
-	ok, _ := o.mu.TryLockOwners(o.self, o.ref.Arena)
-	return ok
+	_ = o.mu.Lock(o.self, o.ref.Arena)
 }
 
-// lockContext returns nil, rlock.ErrOwnerDead (lock held) or ctx's error
-// (lock not held), for the caller to wrap.
-func (o *ownLock) lockContext(ctx context.Context) error {
+func (o *ownLock) unlock() {
+	if o.named {
+		o.unlockNamed()
+		return
+	}
+	o.mu.Unlock()
+}
+
+// lockNamed and unlockNamed stay out of line, so that lock and unlock of the
+// family's objects inline.
+//
+//go:noinline
+func (o *ownLock) lockNamed() {
+	guarded(o.ref.Arena, func() error { return o.mu.Lock(o.self, o.ref.Arena) })
+}
+
+//go:noinline
+func (o *ownLock) unlockNamed() {
+	guardedDo(o.ref.Arena, o.mu.Unlock)
+}
+
+// tryLock takes the lock if it is free or its holder died. On a Manager
+// whose file was truncated it panics with ErrCorrupt, having no error to
+// return.
+func (o *ownLock) tryLock() bool {
+	if !o.named && o.mu.TryLock(o.self) {
+		return true
+	}
+	switch err := o.tryLockErr(); {
+	case err == errLocked:
+		return false
+	case err == nil || errors.Is(err, ErrOwnerDead):
+		return true
+	default:
+		panic(fmt.Errorf("mp: TryLock: %w", err))
+	}
+}
+
+// errLocked is tryLockErr's answer for a lock a live process holds.
+var errLocked = ErrLocked
+
+// tryLockErr returns nil or ErrOwnerDead with the lock taken, errLocked
+// without it, or ErrCorrupt for a Manager whose file was truncated.
+func (o *ownLock) tryLockErr() (err error) {
+	if a := o.ref.Arena; o.named {
+		if e := a.Usable(); e != nil {
+			return e
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
+	ok, err := o.mu.TryLockOwners(o.self, o.ref.Arena)
+	if err == nil && !ok {
+		return errLocked
+	}
+	return err
+}
+
+// lockContext returns nil, rlock.ErrOwnerDead (lock held), ctx's error (lock
+// not held) or ErrCorrupt, for the caller to wrap.
+func (o *ownLock) lockContext(ctx context.Context) (err error) {
+	if a := o.ref.Arena; o.named {
+		if e := a.Usable(); e != nil {
+			return e
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	return o.mu.LockContext(ctx, o.self, o.ref.Arena)
 }
 

@@ -27,6 +27,13 @@ func NewInt[T Integer](init T) (*Int[T], error) {
 
 // Add adds delta to the value atomically and returns the new value.
 func (v *Int[T]) Add(delta T) T {
+	if v.named {
+		return guarded(v.ref.Arena, func() T { return v.addRaw(delta) })
+	}
+	return v.addRaw(delta)
+}
+
+func (v *Int[T]) addRaw(delta T) T {
 	if v.w == w32 {
 		return T(atomic.AddUint32((*uint32)(v.word), uint32(delta)))
 	}
@@ -37,6 +44,13 @@ func (v *Int[T]) Add(delta T) T {
 // CompareAndSwap sets the value to new if it is old, atomically, and reports
 // whether it did.
 func (v *Int[T]) CompareAndSwap(old, new T) bool {
+	if v.named {
+		return guarded(v.ref.Arena, func() bool { return v.compareAndSwapRaw(old, new) })
+	}
+	return v.compareAndSwapRaw(old, new)
+}
+
+func (v *Int[T]) compareAndSwapRaw(old, new T) bool {
 	if v.w == w32 {
 		return atomic.CompareAndSwapUint32((*uint32)(v.word), uint32(old), uint32(new))
 	}
@@ -46,6 +60,13 @@ func (v *Int[T]) CompareAndSwap(old, new T) bool {
 
 // Swap sets the value to new atomically and returns the old value.
 func (v *Int[T]) Swap(new T) (old T) {
+	if v.named {
+		return guarded(v.ref.Arena, func() T { return v.swapRaw(new) })
+	}
+	return v.swapRaw(new)
+}
+
+func (v *Int[T]) swapRaw(new T) (old T) {
 	if v.w == w32 {
 		return T(atomic.SwapUint32((*uint32)(v.word), uint32(new)))
 	}
@@ -55,6 +76,13 @@ func (v *Int[T]) Swap(new T) (old T) {
 
 // And sets the value to value & mask atomically and returns the old value.
 func (v *Int[T]) And(mask T) (old T) {
+	if v.named {
+		return guarded(v.ref.Arena, func() T { return v.andRaw(mask) })
+	}
+	return v.andRaw(mask)
+}
+
+func (v *Int[T]) andRaw(mask T) (old T) {
 	if v.w == w32 {
 		return T(atomic.AndUint32((*uint32)(v.word), uint32(mask)))
 	}
@@ -64,6 +92,13 @@ func (v *Int[T]) And(mask T) (old T) {
 
 // Or sets the value to value | mask atomically and returns the old value.
 func (v *Int[T]) Or(mask T) (old T) {
+	if v.named {
+		return guarded(v.ref.Arena, func() T { return v.orRaw(mask) })
+	}
+	return v.orRaw(mask)
+}
+
+func (v *Int[T]) orRaw(mask T) (old T) {
 	if v.w == w32 {
 		return T(atomic.OrUint32((*uint32)(v.word), uint32(mask)))
 	}

@@ -72,14 +72,12 @@ func (l *Lock) TryLock() bool {
 // does), or ErrLocked without it while a live process holds it.
 func (l *Lock) TryLockErr() error {
 	l.valid()
-	ok, err := l.mu.TryLockOwners(l.self, l.ref.Arena)
-	switch {
-	case err != nil:
+	switch err := l.tryLockErr(); err {
+	case nil, errLocked:
+		return err
+	default:
 		return fmt.Errorf("mp: Lock: %w", err)
-	case !ok:
-		return ErrLocked
 	}
-	return nil
 }
 
 // Unlock releases the lock. Unlocking a free lock panics.

@@ -113,15 +113,16 @@ func attachManager(name string, a *arena.Arena) (*Manager, error) {
 func (m *Manager) Name() string { return m.name }
 
 // Names returns the names of the Manager's objects.
-func (m *Manager) Names() ([]string, error) {
+func (m *Manager) Names() (_ []string, err error) {
 	if err := m.use(); err != nil {
 		return nil, err
 	}
+	defer m.a.Recover(m.a.Arm(), &err)
 	var names []string
 	if err := m.dir.Lock(); err != nil {
 		return nil, fmt.Errorf("mp: Manager %q: %w", m.name, err)
 	}
-	err := m.dir.Each(func(k, _ []byte) error { names = append(names, string(k)); return nil })
+	err = m.dir.Each(func(k, _ []byte) error { names = append(names, string(k)); return nil })
 	m.dir.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("mp: Manager %q: %w", m.name, err)
@@ -171,6 +172,9 @@ func (m *Manager) use() error {
 	if m.closed.Load() {
 		return fmt.Errorf("mp: Manager %q: %w", m.name, errManagerClosed)
 	}
+	if err := m.a.Usable(); err != nil {
+		return fmt.Errorf("mp: Manager %q: %w", m.name, err)
+	}
 	return nil
 }
 
@@ -215,10 +219,11 @@ func ManagedList[T any](m *Manager, name string) (*List[T], error) {
 // all under the directory's lock so two programs asking at once get one
 // object.
 func (m *Manager) named(name string, kind arena.Kind, version uint16, fp uint64,
-	bind func(arena.Ref) error, create func() (uint64, error)) error {
+	bind func(arena.Ref) error, create func() (uint64, error)) (err error) {
 	if err := m.use(); err != nil {
 		return err
 	}
+	defer m.a.Recover(m.a.Arm(), &err)
 	if name == "" {
 		return errors.New("empty name")
 	}

@@ -477,6 +477,14 @@ func TestManagerTruncatedUnderChurn(t *testing.T) {
 			if _, err := mp.ManagedDict[string, int64](m, "churn"); err != nil {
 				t.Fatal(err)
 			}
+			n, err := mp.ManagedInt[int64](m, "n", 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := mp.ManagedLock(m, "l")
+			if err != nil {
+				t.Fatal(err)
+			}
 			child := exec.Command(bin, "churn", name, "churn")
 			lines := startLine(t, child)
 			expectLine(t, lines, "churning", 10*time.Second)
@@ -495,6 +503,35 @@ func TestManagerTruncatedUnderChurn(t *testing.T) {
 			if err := child.Wait(); err != nil {
 				t.Fatalf("the churning process: %v", err)
 			}
+			if size == 0 {
+				checkTruncatedHandles(t, m, n, l)
+			}
 		})
+	}
+}
+
+// checkTruncatedHandles uses this process's handles of a Manager whose file
+// was truncated to nothing: errors wrap ErrCorrupt, and methods without an
+// error panic with one, instead of the process dying of SIGBUS.
+func checkTruncatedHandles(t *testing.T, m *mp.Manager, n *mp.Int[int64], l *mp.Lock) {
+	t.Helper()
+	if err := l.LockContext(context.Background()); !errors.Is(err, mp.ErrCorrupt) {
+		t.Errorf("LockContext on a truncated Manager: %v, want ErrCorrupt", err)
+	}
+	if _, err := mp.ManagedDict[string, int64](m, "other"); !errors.Is(err, mp.ErrCorrupt) {
+		t.Errorf("ManagedDict on a truncated Manager: %v, want ErrCorrupt", err)
+	}
+	for what, f := range map[string]func(){
+		"Load": func() { n.Load() }, "Add": func() { n.Add(1) }, "Lock": l.Lock, "TryLock": func() { l.TryLock() },
+	} {
+		func() {
+			defer func() {
+				err, _ := recover().(error)
+				if !errors.Is(err, mp.ErrCorrupt) {
+					t.Errorf("%s on a truncated Manager panicked with %v, want an error wrapping ErrCorrupt", what, err)
+				}
+			}()
+			f()
+		}()
 	}
 }

@@ -95,19 +95,44 @@ func (v *Value[T]) bind(ref arena.Ref, fp uint64) error {
 
 // Load returns the current value.
 func (v *Value[T]) Load() T {
-	switch v.w {
-	case w32:
-		return fromBits32[T](atomic.LoadUint32((*uint32)(v.word)))
-	case w64:
-		return fromBits64[T](atomic.LoadUint64((*uint64)(v.word)))
+	if !v.named {
+		switch v.w {
+		case w32:
+			return fromBits32[T](atomic.LoadUint32((*uint32)(v.word)))
+		case w64:
+			return fromBits64[T](atomic.LoadUint64((*uint64)(v.word)))
+		}
 	}
+	// Results travel by pointer from here: a wide T returned through each
+	// frame would be copied into each.
 	var x T
-	v.loadWide(&x)
+	if v.named {
+		guardedDo(v.ref.Arena, func() { v.loadInto(&x) })
+	} else {
+		v.loadWide(&x)
+	}
 	return x
 }
 
+func (v *Value[T]) loadInto(x *T) {
+	switch v.w {
+	case w32:
+		*x = fromBits32[T](atomic.LoadUint32((*uint32)(v.word)))
+	case w64:
+		*x = fromBits64[T](atomic.LoadUint64((*uint64)(v.word)))
+	default:
+		v.loadWide(x)
+	}
+}
+
 // Store sets the value.
-func (v *Value[T]) Store(x T) { v.store(&x) }
+func (v *Value[T]) Store(x T) {
+	if v.named {
+		guardedDo(v.ref.Arena, func() { v.store(&x) })
+		return
+	}
+	v.store(&x)
+}
 
 func (v *Value[T]) store(x *T) {
 	switch v.w {
@@ -125,6 +150,17 @@ func (v *Value[T]) store(x *T) {
 // by a goroutine that holds that lock. f may run more than once if an Add or
 // Store from elsewhere races with it; it should only compute.
 func (v *Value[T]) Update(f func(T) T) T {
+	x := new(T)
+	if v.named {
+		guardedDo(v.ref.Arena, func() { v.updateInto(f, x) })
+	} else {
+		v.updateInto(f, x)
+	}
+	return *x
+}
+
+// updateInto is Update, leaving the new value in *x.
+func (v *Value[T]) updateInto(f func(T) T, x *T) {
 	v.valid()
 	if v.w == wWide && unsafe.Sizeof(*new(T)) > maxUpdate {
 		panic(fmt.Sprintf("mp: Value[%s].Update: a value of %d bytes cannot be passed to and returned from f within a goroutine's stack; hold the Value's Lock around Load and Store instead",
@@ -132,9 +168,8 @@ func (v *Value[T]) Update(f func(T) T) T {
 	}
 	v.lock()
 	defer v.unlock()
-	// Each way is a function of its own, so that Update's frame does not
+	// Each way is a function of its own, so that this frame does not
 	// reserve room for f's argument and result of every way at once.
-	x := new(T)
 	switch v.w {
 	case w32:
 		v.update32(f, x)
@@ -143,7 +178,6 @@ func (v *Value[T]) Update(f func(T) T) T {
 	default:
 		v.updateWide(f, x)
 	}
-	return *x
 }
 
 // maxUpdate is the largest value Update takes: calling f needs three copies

@@ -138,14 +138,18 @@ func (s *State) LockContext(ctx context.Context, id uint32, o Owners) error {
 // Unlock releases the lock. It panics if the lock is not held, as
 // sync.Mutex does, because that is always a bug in the caller.
 func (s *State) Unlock() {
-	old := atomic.SwapUint32(&s.owner, unlocked)
-	if old == unlocked {
-		panic("mp: unlock of unlocked lock")
+	if atomic.SwapUint32(&s.owner, unlocked) == unlocked {
+		unlockOfUnlocked()
 	}
 	if w := atomic.LoadUint32(&s.waiters); w&countMask != 0 && w&wokenBit == 0 {
 		s.wakeOne()
 	}
 }
+
+// unlockOfUnlocked is out of line so that Unlock stays cheap to inline.
+//
+//go:noinline
+func unlockOfUnlocked() { panic("mp: unlock of unlocked lock") }
 
 // Holder returns the id of the current holder, or 0 if the lock is free.
 func (s *State) Holder() uint32 { return atomic.LoadUint32(&s.owner) }
