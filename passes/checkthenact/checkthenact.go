@@ -32,7 +32,7 @@ func run(pass *analysis.Pass) (any, error) {
 	for _, fn := range res.Order {
 		accs := res.Funcs[fn]
 		for _, w := range accs {
-			if !isAct(w) || w.Guarded {
+			if !isAct(w) || w.Guarded || w.SingleWriter {
 				continue
 			}
 			if r, br, ok := decidedBy(w, accs); ok && !cells.Validated(w, accs) {
@@ -83,7 +83,8 @@ func casFix(r, w *cells.Access) bool {
 // outside one critical section with w.
 func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branch, bool) {
 	for _, r := range accs {
-		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr {
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr ||
+			r.SingleWriter {
 			continue // a callee that both reads and writes answers for itself
 		}
 		if r.Flow.Meets(w.Stored...) {

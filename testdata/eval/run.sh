@@ -68,7 +68,7 @@ vetrun() {
 	printf 'eval-nonce-%s' "$RANDOM$RANDOM" >>"$tool"
 	(cd "$dir" && /usr/bin/time -f '%e %M' -o "$tool.time" go vet -json -vettool="$tool" $pkgs >"$tool.json" 2>&1) || true
 	"$bin/vetjson" "$dir" <"$tool.json" >"$file" || rc=$?
-	cat "$tool.time"
+	tail -1 "$tool.time"
 	rm -f "$tool" "$tool.json" "$tool.time"
 	return $rc
 }
@@ -92,7 +92,7 @@ evalrepo() { # NAME REPO COMMIT MODDIR PKGS
 	plain="0 0"
 	if [[ ${EVAL_TIME:-1} != 0 ]]; then
 		(cd "$dir" && /usr/bin/time -f '%e %M' -o "$bin/plain.time" go vet -printf.funcs="evalnonce$$$RANDOM" $pkgs >/dev/null 2>&1) || true
-		plain=$(cat "$bin/plain.time")
+		plain=$(tail -1 "$bin/plain.time") # time says "Command exited with non-zero status" first when vet finds something
 	fi
 	mp=$(vetrun "$dir" "$pkgs" "$out/$name.txt") || echo "eval: $name: go vet reported errors (see vet-error lines above)" >&2
 	read -r pt pm <<<"$plain"

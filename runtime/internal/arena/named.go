@@ -118,7 +118,7 @@ func CreateNamed(name string, size int64, init func(*Arena) error) (*Arena, erro
 		f.Close()
 		return nil, fmt.Errorf("arena: create %s: %w", name, err)
 	}
-	a, err := formatNamed(f, size, init)
+	a, err := formatNamed(f, name, size, init)
 	if err != nil {
 		os.Remove(path)
 		f.Close()
@@ -132,7 +132,7 @@ func CreateNamed(name string, size int64, init func(*Arena) error) (*Arena, erro
 	return a, nil
 }
 
-func formatNamed(f *os.File, size int64, init func(*Arena) error) (*Arena, error) {
+func formatNamed(f *os.File, name string, size int64, init func(*Arena) error) (*Arena, error) {
 	// Whatever the umask allowed, the arena is the user's alone.
 	if err := f.Chmod(0o600); err != nil {
 		return nil, err
@@ -150,6 +150,7 @@ func formatNamed(f *os.File, size int64, init func(*Arena) error) (*Arena, error
 		return nil, err
 	}
 	a.file = f
+	a.named, a.name = true, name
 	if err := init(a); err != nil {
 		a.closeKeepFile()
 		return nil, err
@@ -185,6 +186,7 @@ func OpenNamed(name string) (*Arena, error) {
 		f.Close()
 		return nil, fmt.Errorf("arena: open %s: %w", name, err)
 	}
+	a.name = name
 	return a, nil
 }
 
@@ -204,7 +206,12 @@ func openNamed(f *os.File) (*Arena, error) {
 	if n, _ := f.ReadAt(m[:], 0); n < len(m) || m == [len(magic)]byte{} {
 		return nil, ErrIncomplete
 	}
-	return Open(f)
+	a, err := Open(f)
+	if err != nil {
+		return nil, err
+	}
+	a.named = true
+	return a, nil
 }
 
 // waitShared takes a shared flock on f, polling so that a creator stuck in

@@ -6,6 +6,7 @@
 //	mpchild lock MANAGER DICT            take DICT's lock, say "locked", wait to be killed
 //	mpchild hold-lock MANAGER LOCK       take the Lock LOCK, say "locked", wait to be killed
 //	mpchild wait-lock MANAGER LOCK       say "waiting", take the Lock LOCK, say "got ownerdead" or "got free"
+//	mpchild churn MANAGER DICT           say "churning", Set/Get/Delete until an error; say "corrupt" for ErrCorrupt
 //	mpchild touch-all MANAGER            use every Managed type by name (see TestManagerHoldsEveryType)
 //	mpchild big-value                    a 256 MiB Value: make, load, store (set MPRACE_ARENA_SIZE)
 //	mpchild die-creating NAME            die while creating the Manager NAME
@@ -108,6 +109,8 @@ func run(args []string) error {
 			// blocked goroutine a deadlock and exit, releasing the lock.
 			time.Sleep(time.Hour)
 		}
+	case args[0] == "churn" && len(args) == 3:
+		return churn(m, args[2])
 	case args[0] == "touch-all" && len(args) == 2:
 		return touchAll(m)
 	case args[0] == "wait-lock" && len(args) == 3:
@@ -235,4 +238,35 @@ func updateBig(v *mp.Value[big]) (msg string) {
 	defer func() { msg = fmt.Sprint(recover()) }()
 	v.Update(func(b big) big { b[7] = 3; return b })
 	return ""
+}
+
+// churn changes a Dict as fast as it can until an error, which must be
+// ErrCorrupt: the test truncates the Manager's file under it.
+func churn(m *mp.Manager, name string) error {
+	d, err := mp.ManagedDict[string, int64](m, name)
+	if err != nil {
+		return err
+	}
+	fmt.Println("churning")
+	for i := 0; ; i++ {
+		k := strconv.Itoa(i % 1000)
+		err := d.Set(k, int64(i))
+		if err == nil {
+			_, _, err = d.Get(k)
+		}
+		if err == nil && i%3 == 0 {
+			_, err = d.Delete(k)
+		}
+		if errors.Is(err, mp.ErrCorrupt) {
+			fmt.Println("corrupt")
+			// Later calls fail the same way, promptly.
+			if err := d.Set(k, 1); !errors.Is(err, mp.ErrCorrupt) {
+				return fmt.Errorf("Set after the fault: %v, want ErrCorrupt", err)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
