@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -115,6 +116,7 @@ type client struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	stream jsonrpc2.Stream
+	stdin  io.Writer // raw, for malformed input
 	wmu    sync.Mutex
 	done   chan struct{} // closed when the server's stdout ends
 	stderr *lockedBuffer
@@ -182,6 +184,7 @@ func startServerEnv(t testing.TB, dir string, env []string, args ...string) *cli
 		t:        t,
 		cmd:      cmd,
 		stream:   jsonrpc2.NewStream(rwc{stdout, stdin}),
+		stdin:    stdin,
 		done:     make(chan struct{}),
 		stderr:   &lockedBuffer{},
 		changed:  make(chan struct{}),
