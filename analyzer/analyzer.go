@@ -195,7 +195,9 @@ ErrOwnerDead).
 Functions that return holding the lock on every path are lock helpers, whose
 callers release it, and are not reported; nor are functions that return
 holding it exactly when they report success (a nil error, or true), such as
-LockContext and TryLock wrappers. The fix, offered when it is the same thing
+LockContext and TryLock wrappers. A worker's function (mp.NewFunc) or a
+goroutine has no caller to release the lock, and is reported when it returns
+holding one at all. The fix, offered when it is the same thing
 (one Lock at the top of the function, every Unlock just before a return),
 defers the Unlock right after the Lock.`,
 		Bad: `l.Lock()

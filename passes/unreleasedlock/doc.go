@@ -20,6 +20,11 @@
 // reports success (a nil error or true) and without it otherwise, such as a
 // LockContext or TryLock wrapper.
 //
+// A function no caller returns to cannot be a lock helper: a worker's
+// function (given to mp.NewFunc) or a goroutine that returns holding a lock
+// it took is reported even when it never releases it (after a TryLock or a
+// LockContext, only at the returns that report success).
+//
 // When the function takes the lock once, at its top level, and every
 // release is the statement just before a return (or the function's last
 // statement), the suggested fix replaces the releases by a defer of the same

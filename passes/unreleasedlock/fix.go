@@ -18,7 +18,7 @@ import (
 // body, and every Unlock a statement followed by a return (or ending the
 // function), each alone on its line.
 func deferFix(rep *report.Reporter, fn *ssa.Function, u *lockUse) []analysis.SuggestedFix {
-	if len(u.acquires) != 1 || len(u.releases) == 0 {
+	if len(u.acquires) != 1 {
 		return nil
 	}
 	if c, _ := catalog.Classify(u.acquires[0]); c.Name != "Lock" {
@@ -48,6 +48,10 @@ func deferFix(rep *report.Reporter, fn *ssa.Function, u *lockUse) []analysis.Sug
 		}
 		unlockText = rep.Text(st.X)
 		edits = append(edits, del)
+	}
+	if unlockText == "" {
+		// Never released: the fix adds the release.
+		unlockText = rep.Receiver(u.acqInstr[0].Pos(), u.path) + ".Unlock()"
 	}
 	indent, ok := lineIndent(rep, lock)
 	if !ok {

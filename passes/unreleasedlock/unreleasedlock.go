@@ -40,7 +40,12 @@ func init() { report.DefineFlags(&Analyzer.Flags) }
 func run(pass *analysis.Pass) (any, error) {
 	held := pass.ResultOf[locks.Analyzer].(*locks.Result)
 	rep := report.New(pass)
-	for _, fn := range locks.Funcs(pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)) {
+	info := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
+	funcs := locks.Funcs(info)
+	// Package-level variables (var w = mp.NewFunc(...)) are initialised
+	// in the package's init, which is not a source function.
+	roles := noCaller(append(funcs, info.Pkg.Func("init")))
+	for _, fn := range funcs {
 		uses, keys := mpLocks(fn)
 		if len(uses) == 0 {
 			continue
@@ -60,6 +65,12 @@ func run(pass *analysis.Pass) (any, error) {
 				case afterRelease[r.Block()]:
 					freeAt = append(freeAt, r)
 				}
+			}
+			if role := roles[fn]; role != "" {
+				if heldAt = surelyTaken(fn, u, heldAt); len(heldAt) > 0 {
+					reportOrphans(rep, fn, u, heldAt, role)
+				}
+				continue
 			}
 			if len(heldAt) == 0 || len(freeAt) == 0 || conditionalHelper(fn, heldAt, freeAt) {
 				continue
@@ -160,14 +171,7 @@ func holds(st *locks.Set, key string) bool {
 // it reports success: a nil error or true as its last error or bool result
 // at every return that holds it, and never at the others.
 func conditionalHelper(fn *ssa.Function, heldAt, freeAt []*ssa.Return) bool {
-	res := fn.Signature.Results()
-	idx := -1
-	for i := res.Len() - 1; i >= 0 && idx < 0; i-- {
-		switch t := res.At(i).Type(); {
-		case isError(t), isBool(t):
-			idx = i
-		}
-	}
+	idx := resultIndex(fn)
 	if idx < 0 {
 		return false
 	}
@@ -182,6 +186,17 @@ func conditionalHelper(fn *ssa.Function, heldAt, freeAt []*ssa.Return) bool {
 		}
 	}
 	return true
+}
+
+// resultIndex returns the index of fn's last error or bool result, or -1.
+func resultIndex(fn *ssa.Function) int {
+	res := fn.Signature.Results()
+	for i := res.Len() - 1; i >= 0; i-- {
+		if t := res.At(i).Type(); isError(t) || isBool(t) {
+			return i
+		}
+	}
+	return -1
 }
 
 func success(v ssa.Value) bool {
@@ -213,6 +228,97 @@ func reportLeaks(rep *report.Reporter, fn *ssa.Function, u *lockUse, heldAt []*s
 			"returning, or defer %s.Unlock() right after taking it", lock, funcName(fn), taken, released, lock)
 		rep.Report(pos, pos, "unreleasedlock", msg, fixes...)
 	}
+}
+
+// surelyTaken drops the returns at which the lock may not be held after
+// all: when every acquisition is conditional (TryLock, LockContext whose
+// error the model does not follow), only the returns that report success
+// (a nil error or true) surely hold it; with no such result, none does.
+func surelyTaken(fn *ssa.Function, u *lockUse, heldAt []*ssa.Return) []*ssa.Return {
+	for _, cc := range u.acquires {
+		if c, _ := catalog.Classify(cc); c.Name == "Lock" {
+			return heldAt
+		}
+	}
+	idx := resultIndex(fn)
+	if idx < 0 {
+		// No result tells success from failure (the error may be
+		// handed on, as in go func() { errc <- l.LockContext(ctx) }()).
+		return nil
+	}
+	var out []*ssa.Return
+	for _, r := range heldAt {
+		if success(r.Results[idx]) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// reportOrphans reports a lock held at the returns of a function that no
+// caller can release it after: a worker's function or a goroutine.
+func reportOrphans(rep *report.Reporter, fn *ssa.Function, u *lockUse, heldAt []*ssa.Return, role string) {
+	lock := rep.Receiver(u.acqInstr[0].Pos(), u.path)
+	fixes := deferFix(rep, fn, u)
+	for i, r := range heldAt {
+		if i > 0 {
+			fixes = nil
+		}
+		pos := r.Pos()
+		if !pos.IsValid() {
+			pos = fn.Syntax().End() - 1
+		}
+		msg := fmt.Sprintf("%s is still held when %s returns here: it is taken at %s and nothing releases it "+
+			"after the return, so every process that waits for it blocks until this one exits (and then gets "+
+			"mp.ErrOwnerDead); unlock it before returning, or defer %s.Unlock() right after taking it",
+			lock, role, lines(rep, u.acqInstr), lock)
+		rep.Report(pos, pos, "unreleasedlock", msg, fixes...)
+	}
+}
+
+// noCaller returns the functions of funcs that return to no caller of
+// theirs, which could release a lock they hold: the functions given to
+// mp.NewFunc (a worker's) and those started by go statements, with how to
+// name them.
+func noCaller(funcs []*ssa.Function) map[*ssa.Function]string {
+	out := make(map[*ssa.Function]string)
+	for _, fn := range funcs {
+		if fn == nil {
+			continue
+		}
+		for _, b := range fn.Blocks {
+			for _, instr := range b.Instrs {
+				switch i := instr.(type) {
+				case *ssa.Go:
+					if f := funcOf(i.Call.Value); f != nil {
+						out[f] = "the goroutine"
+					}
+				case *ssa.Call:
+					callee := i.Call.StaticCallee()
+					if callee == nil || len(i.Call.Args) != 2 {
+						continue
+					}
+					if obj := callee.Object(); obj != nil && obj.Pkg() != nil && obj.Pkg().Path() == catalog.MPPath && obj.Name() == "NewFunc" {
+						if f := funcOf(i.Call.Args[1]); f != nil {
+							out[f] = "the worker's function"
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func funcOf(v ssa.Value) *ssa.Function {
+	switch v := v.(type) {
+	case *ssa.Function:
+		return v
+	case *ssa.MakeClosure:
+		f, _ := v.Fn.(*ssa.Function)
+		return f
+	}
+	return nil
 }
 
 func funcName(fn *ssa.Function) string {
