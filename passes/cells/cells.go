@@ -25,13 +25,17 @@ var Analyzer = &analysis.Analyzer{
 	Run:        run,
 	Requires:   []*analysis.Analyzer{buildssa.Analyzer, locks.Analyzer, guards.Analyzer},
 	ResultType: reflect.TypeFor[*Result](),
-	FactTypes:  []analysis.Fact{new(Accessor)},
+	FactTypes:  []analysis.Fact{new(Accessor), new(SingleWriter)},
 }
 
 // Access is one read, write or atomic update of a cell.
 type Access struct {
-	Op    catalog.Op
-	Cell  accesspath.Path
+	Op   catalog.Op
+	Cell accesspath.Path
+	// Instr is the call that makes the access, or for a plain load or
+	// store of a location the package also accesses with sync/atomic
+	// functions (see Plain), or of a guarded field (see guarded.go), that
+	// load or store.
 	Instr ssa.Instruction
 	// Value is the value read, for reads whose value is used; Flow is
 	// every value computed from it.
@@ -43,6 +47,8 @@ type Access struct {
 	Deferred bool
 	// Call is the cell operation, for direct accesses.
 	Call catalog.Call
+	// Closure: a closure called in place makes the access (Via is nil).
+	Closure bool
 	// Via is the accessor that makes the access for this function, and
 	// Method the operation it performs underneath.
 	Via    *types.Func
@@ -59,6 +65,9 @@ type Access struct {
 	// write. For an accessor that is its own check-then-act, reported
 	// there; its callers' checks are not what decides the write.
 	SelfChecked bool
+	// SingleWriter: the cell is declared written by one goroutine by
+	// design (see SingleWriterDirective); the checks skip it.
+	SingleWriter bool
 	// Depth: see Summary.Depth.
 	Depth int
 	// Locks are the locks held when the access happens.
@@ -69,7 +78,15 @@ type Access struct {
 }
 
 // Pos returns the position of the access.
-func (a *Access) Pos() token.Pos { return a.Instr.Pos() }
+func (a *Access) Pos() token.Pos {
+	if p := a.Instr.Pos(); p.IsValid() {
+		return p
+	}
+	if u, ok := a.Instr.(*ssa.UnOp); ok {
+		return u.X.Pos() // an implicit load of x.f: the selection's
+	}
+	return token.NoPos
+}
 
 // Result holds the accesses of each function of the package.
 type Result struct {
@@ -93,25 +110,28 @@ func (r *Result) EachWrite(f func(w *Access, all []*Access)) {
 
 func run(pass *analysis.Pass) (any, error) {
 	ssainfo := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
+	funcs := locks.Funcs(ssainfo)
+	exportSingleWriters(pass)
 	c := &collector{
+		sw:        make(map[types.Object]bool),
+		atomic:    atomicLocations(funcs),
 		pass:      pass,
 		locks:     pass.ResultOf[locks.Analyzer].(*locks.Result),
 		guards:    pass.ResultOf[guards.Analyzer].(*guards.Result),
 		summaries: make(map[*ssa.Function]*Accessor),
 		res:       &Result{Funcs: make(map[*ssa.Function][]*Access)},
 	}
-	funcs := locks.Funcs(ssainfo)
 	for _, fn := range locks.CalleesFirst(funcs) {
 		acc := c.collect(fn)
 		if len(acc) > 0 {
 			c.res.Funcs[fn] = acc
 		}
-		if fn.Parent() == nil {
-			if sum := summarize(fn, acc); sum != nil {
-				c.summaries[fn] = sum
-				if obj := fn.Object(); obj != nil {
-					pass.ExportObjectFact(obj, sum)
-				}
+		// Closures are summarised too, for the calls of them in place
+		// (get := func() int64 { return c.Load() }; c.Store(get()+1)).
+		if sum := summarize(fn, acc); sum != nil {
+			c.summaries[fn] = sum
+			if obj := fn.Object(); obj != nil && fn.Parent() == nil {
+				pass.ExportObjectFact(obj, sum)
 			}
 		}
 	}
@@ -129,6 +149,11 @@ type collector struct {
 	guards    *guards.Result
 	summaries map[*ssa.Function]*Accessor
 	res       *Result
+	// atomic holds the variables and fields the package accesses with
+	// sync/atomic functions.
+	atomic map[types.Object]bool
+	// sw caches single-writer declarations by object.
+	sw map[types.Object]bool
 }
 
 // collect finds the accesses of fn.
@@ -143,6 +168,12 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 				cc = i.Common()
 			case *ssa.Defer:
 				cc, deferred = i.Common(), true
+			case *ssa.UnOp, *ssa.Store:
+				if a := c.plain(instr); a != nil {
+					a.SingleWriter = c.singleWriter(cellObject(addrOf(instr)))
+					out = append(out, a)
+				}
+				continue
 			default:
 				continue // calls in go statements run elsewhere, later
 			}
@@ -150,7 +181,15 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 			if call, ok := catalog.Classify(cc); ok {
 				if a := direct(ci, call); a != nil {
 					a.Deferred = deferred
+					a.SingleWriter = c.singleWriter(cellObject(call.Recv))
 					out = append(out, a)
+					if call.M.Size && call.M.Index >= 0 {
+						// The entry count changes too: a Len check
+						// that decided it was a check of the whole.
+						whole := *a
+						whole.Op, whole.Cell, whole.Value, whole.Stored = catalog.Update, a.Cell.TrimLast(), nil, nil
+						out = append(out, &whole)
+					}
 				}
 				continue
 			}
@@ -228,12 +267,15 @@ func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, defe
 	var out []*Access
 	for _, s := range sum.Accesses {
 		p, ok := accesspath.Substitute(s.Cell, cc.Args)
+		if !ok && callee.Parent() != nil && s.Cell.RootKind == accesspath.RootValue {
+			p, ok = s.Cell, true // a closure's cell of its enclosing function
+		}
 		if !ok {
 			continue
 		}
-		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj,
+		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj, Closure: callee.Parent() != nil,
 			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact,
-			Guard: s.Guard.in(cc.Args)}
+			SingleWriter: s.SingleWriter || (obj != nil && c.singleWriter(obj)), Guard: s.Guard.in(cc.Args)}
 		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
 			a.Value = resultValue(v, s.Result)
 		}
@@ -272,6 +314,9 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 			continue
 		}
 		cell, ok := accesspath.Relative(a.Cell, fn)
+		if !ok && fn.Parent() != nil && a.Cell.RootKind == accesspath.RootValue {
+			cell, ok = a.Cell, true // the enclosing function's, named as it names it
+		}
 		if !ok {
 			continue
 		}
@@ -284,7 +329,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				i, exact = returnedAs(fn, a.Value)
 			}
 			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
-				Exact: exact && a.Exact, Guard: a.Guard.summary(a, fn)})
+				Exact: exact && a.Exact, SingleWriter: a.SingleWriter, Guard: a.Guard.summary(a, fn)})
 		case catalog.Write, catalog.Update:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
@@ -292,7 +337,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				}
 			}
 			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded || a.SelfChecked,
-				Depth: a.Depth, Guard: a.Guard.summary(a, fn)}
+				Depth: a.Depth, SingleWriter: a.SingleWriter, Guard: a.Guard.summary(a, fn)}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
 					s.Params = append(s.Params, j)
@@ -325,7 +370,7 @@ func dedupe(sums []Summary) []Summary {
 	seen := make(map[string]bool)
 	var out []Summary
 	for _, s := range sums {
-		k := fmt.Sprint(s.Op, s.Cell.Key(), s.Result, s.Exact, s.Params, s.Guarded)
+		k := fmt.Sprint(s.Op, s.Cell.Key(), s.Result, s.Exact, s.Params, s.Guarded, s.SingleWriter)
 		if seen[k] {
 			continue
 		}

@@ -73,7 +73,7 @@ func (c *collector) guardedAccesses(fn *ssa.Function) []*Access {
 				continue
 			}
 			a := &Access{Op: catalog.Read, Cell: cell, Instr: instr, Method: "read",
-				Guard: &Guarding{Lock: lock, Declared: g.Declared}}
+				Guard: &Guarding{Lock: lock, Declared: g.Declared}, SingleWriter: c.singleWriter(ga.Var)}
 			if st, ok := instr.(*ssa.Store); ok {
 				a.Op, a.Method, a.Stored = catalog.Write, "write", []ssa.Value{st.Val}
 			} else {
@@ -164,10 +164,15 @@ func (a *Access) HeldMode() Mode {
 
 // Judged reports whether the rules judge read r and write w of one cell
 // together: always for other cells; for a guarded cell, only when both hold
-// its guarding lock.
+// its guarding lock, and not when w is an accessor that reads the cell again
+// under the lock and decides the write from that (a.Withdraw(a.Balance()):
+// the value passed is an amount, checked against the current balance).
 func Judged(r, w *Access) bool {
 	if r.Guard == nil && w.Guard == nil {
 		return true
+	}
+	if w.Via != nil && w.Guarded {
+		return false
 	}
 	return r.HeldMode() != NotHeld && w.HeldMode() != NotHeld
 }

@@ -32,7 +32,7 @@ func run(pass *analysis.Pass) (any, error) {
 	for _, fn := range res.Order {
 		accs := res.Funcs[fn]
 		for _, w := range accs {
-			if !isAct(w) || w.Guarded {
+			if !isAct(w) || w.Guarded || w.SingleWriter {
 				continue
 			}
 			if r, br, ok := decidedBy(w, accs); ok && !cells.Validated(w, accs) {
@@ -83,7 +83,8 @@ func casFix(r, w *cells.Access) bool {
 // outside one critical section with w.
 func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branch, bool) {
 	for _, r := range accs {
-		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr {
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr ||
+			r.SingleWriter {
 			continue // a callee that both reads and writes answers for itself
 		}
 		if r.Flow.Meets(w.Stored...) {
@@ -121,6 +122,15 @@ func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 }
 
 func remedy(w *cells.Access) string {
+	if w.Via == nil && w.Call.Key == "sync.Map" {
+		return "use " + w.Cell.TrimLast().String() + ".LoadOrStore, which stores only when the key is absent, " +
+			"or hold one lock across the check and the write"
+	}
+	if w.Via == nil && w.Call.Type != nil && w.Call.M.Index < 0 && w.Cell.String() != "" &&
+		(w.Call.Key == catalog.MPPath+".Queue" || w.Call.Name == "Append" || w.Call.Name == "Pop") {
+		return "act without the size check (TryGet and TryPut report whether they could), " +
+			"or hold one lock across the check and the act"
+	}
 	if w.Via == nil && w.Call.Type != nil {
 		if _, m, ok := catalog.Lookup(w.Call.Recv.Type(), "CompareAndSwap"); ok && m.Op == catalog.Update {
 			cas := w.Cell.String() + ".CompareAndSwap(old, new)"

@@ -30,6 +30,9 @@ func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
 	rep := report.New(pass)
 	res.EachWrite(func(w *cells.Access, accs []*cells.Access) {
+		if w.SingleWriter {
+			return
+		}
 		if r := lostUpdate(w, accs); r != nil {
 			reportLost(rep, r, w)
 		} else if r := capturedRead(w, res); r != nil {
@@ -46,7 +49,8 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 		return nil // a CompareAndSwap of the cell decided the write: it claimed the cell
 	}
 	for _, r := range accs {
-		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr {
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr ||
+			r.SingleWriter {
 			continue // a callee that both reads and writes answers for itself
 		}
 		if !r.Flow.Meets(w.Stored...) || restores(r, w) || !cells.Judged(r, w) {
@@ -93,7 +97,8 @@ func reportLost(rep *report.Reporter, r, w *cells.Access) {
 // the read is a direct call inside the written expression, and Update for a
 // Dict or List element read by a Get statement just before the Set.
 func fix(rep *report.Reporter, r, w *cells.Access) (report.Edit, bool) {
-	if r.Via != nil || w.Via != nil || w.Deferred {
+	if r.Via != nil || w.Via != nil || w.Deferred || r.Closure || w.Closure || r.Call.Bound || w.Call.Bound ||
+		r.Call.Name == "" || w.Call.Name == "" {
 		return report.Edit{}, false
 	}
 	wc, rc := rep.CallAt(w.Pos()), rep.CallAt(r.Pos())

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"go/types"
+	"strings"
 
 	"golang.org/x/tools/go/ssa"
 )
@@ -16,6 +17,7 @@ type Call struct {
 	Args   []ssa.Value // arguments after the receiver
 	Func   bool        // sync/atomic package function form
 	Invoke bool        // dynamic call through an interface
+	Bound  bool        // call of a method value (load := c.Load; load())
 }
 
 // Arg returns the i'th argument after the receiver, or nil.
@@ -31,6 +33,9 @@ func (c Call) Arg(i int) ssa.Value {
 func Classify(cc *ssa.CallCommon) (Call, bool) {
 	if cc.IsInvoke() {
 		return classifyInvoke(cc)
+	}
+	if c, ok := classifyBound(cc); ok {
+		return c, true
 	}
 	callee := cc.StaticCallee()
 	if callee == nil {
@@ -50,17 +55,47 @@ func Classify(cc *ssa.CallCommon) (Call, bool) {
 	if len(cc.Args) == 0 {
 		return Call{}, false
 	}
-	ty, mm, ok := Lookup(sig.Recv().Type(), callee.Name())
+	return method(sig.Recv().Type(), callee.Name(), cc.Args[0], cc.Args[1:])
+}
+
+// method classifies a call of the named method of recvType on recv.
+func method(recvType types.Type, name string, recv ssa.Value, args []ssa.Value) (Call, bool) {
+	ty, mm, ok := Lookup(recvType, name)
 	if !ok || mm.Op == None {
 		return Call{}, false
 	}
 	// A method promoted from an embedded handle (Int's Load, from Value)
 	// belongs to the outer handle, whose type decides the fixes.
-	recv, key := Handle(cc.Args[0]), TypeKey(sig.Recv().Type())
+	recv, key := Handle(recv), TypeKey(recvType)
 	if k := TypeKey(recv.Type()); Types[k] != nil {
 		ty, key = Types[k], k
 	}
-	return Call{Type: ty, Key: key, Name: callee.Name(), M: mm, Recv: recv, Args: cc.Args[1:]}, true
+	return Call{Type: ty, Key: key, Name: name, M: mm, Recv: recv, Args: args}, true
+}
+
+// classifyBound classifies the call of a method value, a closure over its
+// receiver (load := c.Load; load()): it is the method's call on that
+// receiver.
+func classifyBound(cc *ssa.CallCommon) (Call, bool) {
+	mc, ok := cc.Value.(*ssa.MakeClosure)
+	if !ok || len(mc.Bindings) != 1 {
+		return Call{}, false
+	}
+	fn, ok := mc.Fn.(*ssa.Function)
+	if !ok || !strings.HasPrefix(fn.Synthetic, "bound method wrapper") {
+		return Call{}, false
+	}
+	obj, ok := fn.Object().(*types.Func)
+	if !ok {
+		return Call{}, false
+	}
+	sig, ok := obj.Type().(*types.Signature)
+	if !ok || sig.Recv() == nil {
+		return Call{}, false
+	}
+	c, ok := method(sig.Recv().Type(), obj.Name(), mc.Bindings[0], cc.Args)
+	c.Bound = true
+	return c, ok
 }
 
 // Handle strips the selection of an embedded handle from a receiver, so that

@@ -50,6 +50,9 @@ type Method struct {
 	// Value is the position (after the receiver) of the written value for
 	// Write, or -1.
 	Value int
+	// Size: the operation may also change how many entries the container
+	// holds (a Dict's Set inserts), which its Len reads.
+	Size bool
 }
 
 // Type describes a cell or lock type.
@@ -67,6 +70,9 @@ func m(op Op) Method           { return Method{Op: op, Index: -1, Value: -1} }
 func w(value int) Method       { return Method{Op: Write, Index: -1, Value: value} }
 func elem(op Op, i int) Method { return Method{Op: op, Index: i, Value: -1} }
 func elemw(i, v int) Method    { return Method{Op: Write, Index: i, Value: v} }
+
+// sized marks an element operation that may insert or remove the element.
+func sized(mm Method) Method { mm.Size = true; return mm }
 
 // MPPath is the import path of the runtime/mp package.
 const MPPath = "github.com/mprace/mprace/runtime/mp"
@@ -120,23 +126,27 @@ var Types = map[string]*Type{
 		"CopyTo": m(ReadAll), "CopyFrom": m(WriteAll),
 		"Add": elem(Update, 0), "CompareAndSwap": elem(Update, 0), "Swap": elem(Update, 0),
 	})},
-	// Every Queue operation is one atomic step on the shared ring, so a
-	// Queue alone is never part of a race. Len is a snapshot (neutral).
+	// Every Queue operation is one atomic step on the shared ring: Put and
+	// Get are atomic updates of its contents. Len reads them, so a Put or
+	// Get decided by a Len (if q.Len() > 0 { q.Get() }) is a check-then-act.
 	MPPath + ".Queue": {Methods: merge(neutral, map[string]Method{
 		"Put": m(Update), "PutContext": m(Update), "TryPut": m(Update),
 		"Get": m(Update), "GetContext": m(Update), "TryGet": m(Update),
+		"Len": m(Read),
 	})},
 	// Dict and List: Get and Set address one key or index, and Update is
 	// their read-modify-write. Delete overwrites its key. Append inserts
 	// past anything read and Pop reads and removes in one step under the
-	// container's lock, so both are atomic updates. Items is a snapshot.
+	// container's lock, so both are atomic updates of the whole. Len reads
+	// the whole: an insert it decides is a check-then-act. Items is a
+	// snapshot.
 	MPPath + ".Dict": {Elements: true, Updater: true, Methods: merge(handleLock, neutral, map[string]Method{
-		"Get": elem(Read, 0), "Set": elemw(0, 1), "Delete": elem(Write, 0), "Update": elem(Update, 0),
-		"Items": m(ReadAll),
+		"Get": elem(Read, 0), "Set": sized(elemw(0, 1)), "Delete": sized(elem(Write, 0)),
+		"Update": sized(elem(Update, 0)), "Items": m(ReadAll), "Len": m(Read),
 	})},
 	MPPath + ".List": {Elements: true, Updater: true, Methods: merge(handleLock, neutral, map[string]Method{
 		"Get": elem(Read, 0), "Set": elemw(0, 1), "Update": elem(Update, 0),
-		"Append": m(Update), "Pop": m(Update), "Items": m(ReadAll),
+		"Append": m(Update), "Pop": m(Update), "Items": m(ReadAll), "Len": m(Read),
 	})},
 	MPPath + ".JoinableQueue": {Methods: merge(neutral, map[string]Method{
 		"Put": m(Update), "PutContext": m(Update), "TryPut": m(Update),
@@ -179,6 +189,15 @@ var Types = map[string]*Type{
 	}},
 	"sync/atomic.Value": {Methods: map[string]Method{
 		"Load": m(Read), "Store": w(0), "Swap": m(Update), "CompareAndSwap": m(Update),
+	}},
+
+	// sync.Map: each key is a cell. LoadOrStore, LoadAndDelete, Swap and
+	// the Compare forms decide and act in one step.
+	"sync.Map": {Elements: true, Methods: map[string]Method{
+		"Load": elem(Read, 0), "Store": sized(elemw(0, 1)), "Delete": sized(elem(Write, 0)),
+		"LoadOrStore": sized(elem(Update, 0)), "LoadAndDelete": sized(elem(Update, 0)),
+		"Swap": sized(elem(Update, 0)), "CompareAndSwap": elem(Update, 0),
+		"CompareAndDelete": sized(elem(Update, 0)), "Range": m(ReadAll), "Clear": m(WriteAll),
 	}},
 
 	"sync.Mutex": {Methods: map[string]Method{

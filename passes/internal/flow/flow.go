@@ -76,7 +76,15 @@ func walk(src ssa.Value, direct bool) Set {
 				if root := LocalRoot(instr.Map); root != nil {
 					add(root)
 				}
-			case *ssa.Send, *ssa.If, *ssa.Return, *ssa.Jump, *ssa.Panic, *ssa.Go, *ssa.Defer,
+			case *ssa.If:
+				// A value chosen by a branch on src is computed
+				// from it: v := true; if f.Load() { v = false }.
+				if !direct {
+					for _, phi := range chosen(instr) {
+						add(phi)
+					}
+				}
+			case *ssa.Send, *ssa.Return, *ssa.Jump, *ssa.Panic, *ssa.Go, *ssa.Defer,
 				*ssa.RunDefers, *ssa.DebugRef:
 				// Values leave the function or steer control here; control
 				// dependence is a separate question (see Controls).
@@ -88,6 +96,52 @@ func walk(src ssa.Value, direct bool) Set {
 		}
 	}
 	return out
+}
+
+// chosen returns the phis at the join points of iff whose value depends on
+// which way iff went: different values arrive from its two ways.
+func chosen(iff *ssa.If) []ssa.Value {
+	b := iff.Block()
+	var out []ssa.Value
+	for _, d := range b.Dominees() {
+		if len(d.Preds) < 2 {
+			continue
+		}
+		sides := make([]int, len(d.Preds))
+		for k, p := range d.Preds {
+			sides[k] = sideOf(b, p, d)
+		}
+		for _, instr := range d.Instrs {
+			phi, ok := instr.(*ssa.Phi)
+			if !ok {
+				break
+			}
+			var seen [2]ssa.Value
+			for k, e := range phi.Edges {
+				if sides[k] >= 0 && seen[sides[k]] == nil {
+					seen[sides[k]] = e
+				}
+			}
+			if seen[0] != nil && seen[1] != nil && seen[0] != seen[1] {
+				out = append(out, phi)
+			}
+		}
+	}
+	return out
+}
+
+// sideOf returns which way of b's branch the edge from pred into d comes
+// by (0: true, 1: false), or -1 when it is not one way alone.
+func sideOf(b, pred, d *ssa.BasicBlock) int {
+	for i, s := range b.Succs {
+		if pred == b && s == d && b.Succs[1-i] != d {
+			return i
+		}
+		if pred != b && s != d && len(s.Preds) == 1 && s.Dominates(pred) {
+			return i
+		}
+	}
+	return -1
 }
 
 // LocalRoot returns the local allocation (composite literal, address-taken
