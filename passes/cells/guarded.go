@@ -177,6 +177,26 @@ func Judged(r, w *Access) bool {
 	return r.HeldMode() != NotHeld && w.HeldMode() != NotHeld
 }
 
+// ClaimedBy reports whether guarded read r is followed, in its own exclusive
+// critical section of the guard, by a write of the cell other than w: the
+// check and that write claimed the cell in one step (if o.writing { return };
+// o.writing = true), and a later write by the claimant (o.writing = false)
+// is not decided by a stale read.
+func ClaimedBy(r, w *Access, accs []*Access) bool {
+	if r.Guard == nil {
+		return false
+	}
+	for _, w0 := range accs {
+		if w0 == w || w0.Op != catalog.Write || w0.Cell.Key() != r.Cell.Key() {
+			continue
+		}
+		if _, ok := locks.SharedExclusive(r.Locks, w0.Locks); ok && flow.Before(r.Instr, w0.Instr) {
+			return true
+		}
+	}
+	return false
+}
+
 // ReadLocked returns the read lock of a guarded cell's guard when r and w are
 // in one critical section of it that holds it only for reading: other
 // readers are inside at the same time.

@@ -165,7 +165,7 @@ func accessorName(a *cells.Access) string {
 // itself, or that the function's callers hold it.
 func (r *Reporter) Section(a *cells.Access, at *cells.Access) string {
 	lock := r.GuardName(a)
-	if acq := r.acquisition(a); acq != nil {
+	if acq := r.acquisition(a); acq != nil && callerHolds(a) {
 		return fmt.Sprintf("%s locked at %s", lock, r.Where(acq.Pos(), r.AccessPos(at)))
 	}
 	if a.Via != nil && a.Guard.Inner != cells.NotHeld {
@@ -185,6 +185,16 @@ func (r *Reporter) Sections(rd, w *cells.Access) (string, string) {
 		}
 	}
 	return rs, ws
+}
+
+// callerHolds reports whether the function making a holds a's guard there.
+func callerHolds(a *cells.Access) bool {
+	for _, h := range a.Locks.Held() {
+		if h.Path.Key() == a.Guard.Lock.Key() {
+			return true
+		}
+	}
+	return false
 }
 
 // acquisition returns the call that takes the guard of a, in a's function,
