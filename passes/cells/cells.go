@@ -34,7 +34,8 @@ type Access struct {
 	Cell accesspath.Path
 	// Instr is the call that makes the access, or for a plain load or
 	// store of a location the package also accesses with sync/atomic
-	// functions (see Plain), that load or store.
+	// functions (see Plain), or of a guarded field (see guarded.go), that
+	// load or store.
 	Instr ssa.Instruction
 	// Value is the value read, for reads whose value is used; Flow is
 	// every value computed from it.
@@ -274,7 +275,7 @@ func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, defe
 		}
 		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj, Closure: callee.Parent() != nil,
 			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact,
-			Guard: s.Guard.in(cc.Args), SingleWriter: s.SingleWriter || (obj != nil && c.singleWriter(obj))}
+			SingleWriter: s.SingleWriter || (obj != nil && c.singleWriter(obj)), Guard: s.Guard.in(cc.Args)}
 		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
 			a.Value = resultValue(v, s.Result)
 		}
@@ -328,7 +329,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				i, exact = returnedAs(fn, a.Value)
 			}
 			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
-				Exact: exact && a.Exact, Guard: a.Guard.summary(a, fn), SingleWriter: a.SingleWriter})
+				Exact: exact && a.Exact, SingleWriter: a.SingleWriter, Guard: a.Guard.summary(a, fn)})
 		case catalog.Write, catalog.Update:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
@@ -336,7 +337,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				}
 			}
 			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded || a.SelfChecked,
-				Depth: a.Depth, Guard: a.Guard.summary(a, fn), SingleWriter: a.SingleWriter}
+				Depth: a.Depth, SingleWriter: a.SingleWriter, Guard: a.Guard.summary(a, fn)}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
 					s.Params = append(s.Params, j)

@@ -73,7 +73,7 @@ func (c *collector) guardedAccesses(fn *ssa.Function) []*Access {
 				continue
 			}
 			a := &Access{Op: catalog.Read, Cell: cell, Instr: instr, Method: "read",
-				Guard: &Guarding{Lock: lock, Declared: g.Declared}}
+				Guard: &Guarding{Lock: lock, Declared: g.Declared}, SingleWriter: c.singleWriter(ga.Var)}
 			if st, ok := instr.(*ssa.Store); ok {
 				a.Op, a.Method, a.Stored = catalog.Write, "write", []ssa.Value{st.Val}
 			} else {
@@ -164,12 +164,37 @@ func (a *Access) HeldMode() Mode {
 
 // Judged reports whether the rules judge read r and write w of one cell
 // together: always for other cells; for a guarded cell, only when both hold
-// its guarding lock.
+// its guarding lock, and not when w is an accessor that reads the cell again
+// under the lock and decides the write from that (a.Withdraw(a.Balance()):
+// the value passed is an amount, checked against the current balance).
 func Judged(r, w *Access) bool {
 	if r.Guard == nil && w.Guard == nil {
 		return true
 	}
+	if w.Via != nil && w.Guarded {
+		return false
+	}
 	return r.HeldMode() != NotHeld && w.HeldMode() != NotHeld
+}
+
+// ClaimedBy reports whether guarded read r is followed, in its own exclusive
+// critical section of the guard, by a write of the cell other than w: the
+// check and that write claimed the cell in one step (if o.writing { return };
+// o.writing = true), and a later write by the claimant (o.writing = false)
+// is not decided by a stale read.
+func ClaimedBy(r, w *Access, accs []*Access) bool {
+	if r.Guard == nil {
+		return false
+	}
+	for _, w0 := range accs {
+		if w0 == w || w0.Op != catalog.Write || w0.Cell.Key() != r.Cell.Key() {
+			continue
+		}
+		if _, ok := locks.SharedExclusive(r.Locks, w0.Locks); ok && flow.Before(r.Instr, w0.Instr) {
+			return true
+		}
+	}
+	return false
 }
 
 // ReadLocked returns the read lock of a guarded cell's guard when r and w are

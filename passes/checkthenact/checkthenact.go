@@ -93,7 +93,7 @@ func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branc
 		if casFix(r, w) {
 			continue
 		}
-		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok || !cells.Judged(r, w) {
+		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok || !cells.Judged(r, w) || cells.ClaimedBy(r, w, accs) {
 			continue
 		}
 		if brs := flow.Controls(w.Instr.Block(), r.Flow); len(brs) > 0 {

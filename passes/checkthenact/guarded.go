@@ -30,10 +30,11 @@ func reportGuardedRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch)
 			fixes = append(fixes, fix)
 		}
 	} else {
+		rs, ws := rep.Sections(r, w)
 		msg = fmt.Sprintf("check-then-act on %s, which %s guards: %s (%s) because of the value %s (%s%s), "+
 			"two critical sections of %s, so two goroutines can both pass the check and both write; hold %s "+
 			"from the check through the write, or check again under it before writing",
-			cell, lock, rep.GuardedOp(w, w), rep.Section(w, w), rep.GuardedOp(r, w), rep.Section(r, w), cond,
+			cell, lock, rep.GuardedOp(w, w), ws, rep.GuardedOp(r, w), rs, cond,
 			lock, lock)
 		if fix, ok := rep.MergeFix(r, w); ok {
 			fixes = append(fixes, fix)

@@ -25,11 +25,11 @@ func reportGuardedLost(rep *report.Reporter, r, w *cells.Access) {
 			fixes = append(fixes, fix)
 		}
 	} else {
+		rs, ws := rep.Sections(r, w)
 		msg = fmt.Sprintf("non-atomic read-modify-write of %s, which %s guards: %s (%s) and %s (%s), two "+
 			"critical sections of %s, so an update made in between by another goroutine is lost; hold %s "+
 			"from the read through the write%s",
-			cell, lock, rep.GuardedOp(r, w), rep.Section(r, w), rep.GuardedOp(w, w), rep.Section(w, w),
-			lock, lock, accessorAdvice(r, w))
+			cell, lock, rep.GuardedOp(r, w), rs, rep.GuardedOp(w, w), ws, lock, lock, accessorAdvice(r, w))
 		if fix, ok := rep.MergeFix(r, w); ok {
 			fixes = append(fixes, fix)
 		}

@@ -42,18 +42,52 @@ func (r *Reporter) GuardedCell(a *cells.Access) string {
 }
 
 // rootName spells the root of a's cell: as the path has it, unless that is
-// a call (token.NewFileSet()) or a temporary, and an accessor is called on
-// a variable, whose name is then the root's.
+// a call (token.NewFileSet()) or a temporary ((t5), a type assertion's
+// result); then the variable the source names it by, when it is one: the
+// innermost name of a field selection, or the argument of an accessor that
+// the cell is reached from.
 func (r *Reporter) rootName(a *cells.Access) string {
 	name := a.Cell.RootName
-	if a.Via == nil || !(strings.HasSuffix(name, "()") || strings.HasPrefix(name, "(")) {
+	if !(strings.HasSuffix(name, "()") || strings.HasPrefix(name, "(")) {
 		return name
 	}
-	if call := r.CallAt(a.Pos()); call != nil {
-		if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
-			if id, ok := sel.X.(*ast.Ident); ok {
-				return id.Name
+	if a.Via == nil {
+		if sel := r.selectorAt(a.Pos()); sel != nil {
+			x := ast.Expr(sel)
+			for {
+				switch e := ast.Unparen(x).(type) {
+				case *ast.SelectorExpr:
+					x = e.X
+					continue
+				case *ast.StarExpr:
+					x = e.X
+					continue
+				case *ast.Ident:
+					return e.Name
+				}
+				return name
 			}
+		}
+		return name
+	}
+	ci, ok := a.Instr.(ssa.CallInstruction)
+	call := r.CallAt(a.Pos())
+	if !ok || call == nil {
+		return name
+	}
+	root := a.Cell.RootKind + ":" + a.Cell.RootID
+	args := ci.Common().Args
+	exprs := call.Args
+	if sel, ok := call.Fun.(*ast.SelectorExpr); ok && ci.Common().Signature().Recv() != nil {
+		exprs = append([]ast.Expr{sel.X}, call.Args...)
+	}
+	for j, v := range args {
+		p, ok := accesspath.Of(v)
+		if !ok || p.RootKind+":"+p.RootID != root || j >= len(exprs) {
+			continue
+		}
+		if id, ok := ast.Unparen(exprs[j]).(*ast.Ident); ok && len(p.Elems) == 0 {
+			return id.Name
 		}
 	}
 	return name
@@ -131,13 +165,36 @@ func accessorName(a *cells.Access) string {
 // itself, or that the function's callers hold it.
 func (r *Reporter) Section(a *cells.Access, at *cells.Access) string {
 	lock := r.GuardName(a)
-	if acq := r.acquisition(a); acq != nil {
+	if acq := r.acquisition(a); acq != nil && callerHolds(a) {
 		return fmt.Sprintf("%s locked at %s", lock, r.Where(acq.Pos(), r.AccessPos(at)))
 	}
 	if a.Via != nil && a.Guard.Inner != cells.NotHeld {
 		return accessorName(a) + " holds " + lock + " inside"
 	}
 	return lock + " held by the callers"
+}
+
+// Sections words the critical sections of a guarded read and write that are
+// not one: when the same Lock call begins both (the lock was released and
+// taken again on the way, in a loop), the write's is said to be retaken.
+func (r *Reporter) Sections(rd, w *cells.Access) (string, string) {
+	rs, ws := r.Section(rd, w), r.Section(w, w)
+	if rs == ws {
+		if acq := r.acquisition(w); acq != nil && acq == r.acquisition(rd) {
+			ws = r.GuardName(w) + " released and taken again since"
+		}
+	}
+	return rs, ws
+}
+
+// callerHolds reports whether the function making a holds a's guard there.
+func callerHolds(a *cells.Access) bool {
+	for _, h := range a.Locks.Held() {
+		if h.Path.Key() == a.Guard.Lock.Key() {
+			return true
+		}
+	}
+	return false
 }
 
 // acquisition returns the call that takes the guard of a, in a's function,
