@@ -13,6 +13,7 @@ import (
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
 	"github.com/mprace/mprace/passes/internal/flow"
+	"github.com/mprace/mprace/passes/internal/report"
 	"github.com/mprace/mprace/passes/locks"
 )
 
@@ -81,6 +82,11 @@ func (a *Access) Pos() token.Pos {
 		return u.X.Pos() // an implicit load of x.f: the selection's
 	}
 	return token.NoPos
+}
+
+// Report gives what a report says about the access.
+func (a *Access) Report() report.Access {
+	return report.Access{Op: a.Op, Cell: a.Cell, Call: a.Call, Via: a.Via, Method: a.Method, Pos: a.Pos()}
 }
 
 // Result holds the accesses of each function of the package.

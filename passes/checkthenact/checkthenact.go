@@ -98,7 +98,7 @@ func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branc
 }
 
 func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
-	cell := rep.CellName(w)
+	cell := rep.CellName(w.Report())
 	cond := ""
 	if c, rd := rep.Where(br.Pos(), w.Pos()), rep.Where(r.Pos(), w.Pos()); c != rd && br.Pos().IsValid() {
 		cond = " (condition at " + c + ")"
@@ -106,7 +106,7 @@ func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 	msg := fmt.Sprintf("check-then-act on %s: written by %s at %s because of the value read by %s at %s%s, "+
 		"with no lock held from the check through the write, so two goroutines or "+
 		"processes can both pass the check and both write; %s",
-		cell, report.Op(w), rep.Where(w.Pos(), w.Pos()), report.Op(r), rep.Where(r.Pos(), w.Pos()),
+		cell, report.Op(w.Report()), rep.Where(w.Pos(), w.Pos()), report.Op(r.Report()), rep.Where(r.Pos(), w.Pos()),
 		cond, remedy(w))
 	pos, end := w.Pos(), w.Pos()
 	if call := rep.CallAt(w.Pos()); call != nil {

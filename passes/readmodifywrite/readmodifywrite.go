@@ -63,16 +63,16 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 }
 
 func reportLost(rep *report.Reporter, r, w *cells.Access) {
-	cell := rep.CellName(w)
+	cell := rep.CellName(w.Report())
 	edit, fixed := fix(rep, r, w)
-	remedy := rep.Remedy(w)
+	remedy := rep.Remedy(w.Report())
 	if fixed {
-		remedy = "use " + edit.Call + rep.OwnLock(w)
+		remedy = "use " + edit.Call + rep.OwnLock(w.Report())
 	}
 	msg := fmt.Sprintf("non-atomic read-modify-write of %s: read by %s at %s and written by %s at %s "+
 		"with no lock held from the read through the write, so an update made in between by another "+
 		"goroutine or process is lost; %s",
-		cell, report.Op(r), rep.Where(r.Pos(), w.Pos()), report.Op(w), rep.Where(w.Pos(), w.Pos()), remedy)
+		cell, report.Op(r.Report()), rep.Where(r.Pos(), w.Pos()), report.Op(w.Report()), rep.Where(w.Pos(), w.Pos()), remedy)
 	var fixes []analysis.SuggestedFix
 	if fixed {
 		fixes = append(fixes, edit.Fix)
