@@ -10,7 +10,11 @@ import (
 	"golang.org/x/tools/go/analysis"
 
 	"github.com/mprace/mprace/passes/checkthenact"
+	"github.com/mprace/mprace/passes/lockcontext"
+	"github.com/mprace/mprace/passes/mpmain"
+	"github.com/mprace/mprace/passes/rawtype"
 	"github.com/mprace/mprace/passes/readmodifywrite"
+	"github.com/mprace/mprace/passes/unreleasedlock"
 )
 
 // Check documents one reporting analyzer of the suite.
@@ -85,6 +89,128 @@ flows into the write is a read-modify-write and is reported by that check.`,
 	setup()
 }`,
 		Since:    "v0.1.0",
+		Severity: "error",
+	},
+	{
+		Analyzer: mpmain.Analyzer,
+		Title:    "Workers that cannot start: mp.Main not first, mp.NewFunc outside package initialisers",
+		Why: `A worker started by Func.Start is the program executed again. Package-level
+variable initialisers register its function under the name given to
+mp.NewFunc, and mp.Main, called first thing in main (and in TestMain for
+tests), hands the worker that function. A program that registers or starts
+workers and never calls mp.Main runs its main again in every worker, and
+Start fails with mp.ErrNoMain; statements before mp.Main run again in every
+worker. mp.NewFunc called in a function body (not init, and not a function
+returning the *mp.Func it makes) registers the name only in the process that
+ran that code: the worker fails with mp.ErrNotRegistered.
+
+The fix offered inserts mp.Main() as the first statement of main (or
+TestMain). A call of a function of the package whose first statement calls
+mp.Main counts as calling it.`,
+		Bad: `func main() {
+	flag.Parse()
+	p, _ := worker.Start(ctx, args)
+}
+
+func run(ctx context.Context) {
+	w := mp.NewFunc("job", job)
+	w.Start(ctx, 1)
+}`,
+		Good: `var w = mp.NewFunc("job", job)
+
+func main() {
+	mp.Main()
+	flag.Parse()
+	p, _ := worker.Start(ctx, args)
+}`,
+		Since:    "v0.2.0",
+		Severity: "error",
+	},
+	{
+		Analyzer: rawtype.Analyzer,
+		Title:    "Shared handles of types the runtime refuses",
+		Why: `Value and Array keep their elements raw in shared memory: numbers, booleans,
+and arrays and structs of them. A pointer, string, slice, map, channel,
+function or interface anywhere in the type means nothing in another process,
+and mp.NewValue or mp.NewArray fails with mp.ErrPointers at run time. The
+report names the field, as that error does.
+
+Queue, Dict and List encode items that are not raw with encoding/gob, and a
+worker's argument (mp.NewFunc) travels by gob too. gob refuses channels,
+functions and unsafe.Pointer, and structs none of whose fields it sends
+(unexported fields are not sent): the first Put, Set, Append or Start fails.
+An exported field of channel or function type is silently dropped and arrives
+nil. Types that encode themselves (GobEncode, MarshalBinary, MarshalText),
+interface values and Queues with their own codec (mp.WithCodec) are not
+reported.`,
+		Bad: `type job struct{ id int; text string }
+
+v, err := mp.NewValue(Named{ID: 1, Name: "x"}) // Name is a string
+q, err := mp.NewQueue[job]()                   // no exported field: Put fails`,
+		Good: `type Job struct{ ID int; Text string }
+
+d, err := mp.NewDict[int64, string]()
+q, err := mp.NewQueue[Job]()`,
+		Since:    "v0.2.0",
+		Severity: "error",
+	},
+	{
+		Analyzer: lockcontext.Analyzer,
+		Title:    "LockContext error dropped, or code running where LockContext failed",
+		Why: `LockContext on a runtime/mp lock returns nil or mp.ErrOwnerDead with the lock
+held, and the context's error without it. Code that drops the error, or goes
+on after an error other than ErrOwnerDead (logs it and continues), runs
+without the lock it believes it holds: the updates it makes race with the
+lock's real holder, and its Unlock panics or releases the lock another
+process holds. ErrOwnerDead itself comes wrapped, so err == mp.ErrOwnerDead
+is never true.
+
+The check follows the paths from the call, narrowing what the error can be
+at err != nil, err == nil and errors.Is tests, and reports the first Unlock
+of the lock (deferred or not), or operation of the handle whose own lock it
+is, reached where the error may be the context's. An error handed to a
+helper that decides on it is trusted.`,
+		Bad: `if err := l.LockContext(ctx); err != nil {
+	log.Print(err)
+}
+defer l.Unlock()
+
+_ = l.LockContext(ctx)`,
+		Good: `if err := l.LockContext(ctx); err != nil && !errors.Is(err, mp.ErrOwnerDead) {
+	return err
+}
+defer l.Unlock()`,
+		Since:    "v0.2.0",
+		Severity: "error",
+	},
+	{
+		Analyzer: unreleasedlock.Analyzer,
+		Title:    "runtime/mp lock left held on some returns",
+		Why: `A runtime/mp lock is shared by every process of the family. A function that
+takes one and returns on some path without releasing it, while it releases
+it on others, leaves it held: every process that waits for the lock blocks
+until this process exits (the next waiter then takes it over and is told
+ErrOwnerDead).
+
+Functions that return holding the lock on every path are lock helpers, whose
+callers release it, and are not reported; nor are functions that return
+holding it exactly when they report success (a nil error, or true), such as
+LockContext and TryLock wrappers. The fix, offered when it is the same thing
+(one Lock at the top of the function, every Unlock just before a return),
+defers the Unlock right after the Lock.`,
+		Bad: `l.Lock()
+if q.Len() == 0 {
+	return errEmpty
+}
+x, _ := q.Get()
+l.Unlock()`,
+		Good: `l.Lock()
+defer l.Unlock()
+if q.Len() == 0 {
+	return errEmpty
+}
+x, _ := q.Get()`,
+		Since:    "v0.2.0",
 		Severity: "error",
 	},
 }

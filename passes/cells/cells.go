@@ -10,10 +10,10 @@ import (
 	"golang.org/x/tools/go/analysis/passes/buildssa"
 	"golang.org/x/tools/go/ssa"
 
+	"github.com/mprace/mprace/passes/guards"
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
 	"github.com/mprace/mprace/passes/internal/flow"
-	"github.com/mprace/mprace/passes/internal/report"
 	"github.com/mprace/mprace/passes/locks"
 )
 
@@ -23,7 +23,7 @@ var Analyzer = &analysis.Analyzer{
 	Doc:        "builder pass of the mprace suite; finds accesses to shared cells",
 	URL:        "https://pkg.go.dev/github.com/mprace/mprace/passes/cells",
 	Run:        run,
-	Requires:   []*analysis.Analyzer{buildssa.Analyzer, locks.Analyzer},
+	Requires:   []*analysis.Analyzer{buildssa.Analyzer, locks.Analyzer, guards.Analyzer},
 	ResultType: reflect.TypeFor[*Result](),
 	FactTypes:  []analysis.Fact{new(Accessor), new(SingleWriter)},
 }
@@ -71,6 +71,9 @@ type Access struct {
 	Depth int
 	// Locks are the locks held when the access happens.
 	Locks *locks.Set
+	// Guard is set for a field or variable that a lock guards (see
+	// guarded.go).
+	Guard *Guarding
 }
 
 // Pos returns the position of the access.
@@ -82,11 +85,6 @@ func (a *Access) Pos() token.Pos {
 		return u.X.Pos() // an implicit load of x.f: the selection's
 	}
 	return token.NoPos
-}
-
-// Report gives what a report says about the access.
-func (a *Access) Report() report.Access {
-	return report.Access{Op: a.Op, Cell: a.Cell, Call: a.Call, Via: a.Via, Method: a.Method, Pos: a.Pos()}
 }
 
 // Result holds the accesses of each function of the package.
@@ -118,6 +116,7 @@ func run(pass *analysis.Pass) (any, error) {
 		atomic:    atomicLocations(funcs),
 		pass:      pass,
 		locks:     pass.ResultOf[locks.Analyzer].(*locks.Result),
+		guards:    pass.ResultOf[guards.Analyzer].(*guards.Result),
 		summaries: make(map[*ssa.Function]*Accessor),
 		res:       &Result{Funcs: make(map[*ssa.Function][]*Access)},
 	}
@@ -146,6 +145,7 @@ func run(pass *analysis.Pass) (any, error) {
 type collector struct {
 	pass      *analysis.Pass
 	locks     *locks.Result
+	guards    *guards.Result
 	summaries map[*ssa.Function]*Accessor
 	res       *Result
 	// atomic holds the variables and fields the package accesses with
@@ -195,6 +195,7 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 			out = append(out, c.viaAccessor(ci, cc, deferred)...)
 		}
 	}
+	out = c.dropUnshared(fn, append(out, c.guardedAccesses(fn)...))
 	for _, a := range out {
 		a.Locks = c.locks.At(a.Instr)
 		if a.Value != nil {
@@ -273,7 +274,7 @@ func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, defe
 		}
 		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj, Closure: callee.Parent() != nil,
 			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact,
-			SingleWriter: s.SingleWriter || (obj != nil && c.singleWriter(obj))}
+			Guard: s.Guard.in(cc.Args), SingleWriter: s.SingleWriter || (obj != nil && c.singleWriter(obj))}
 		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
 			a.Value = resultValue(v, s.Result)
 		}
@@ -327,7 +328,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				i, exact = returnedAs(fn, a.Value)
 			}
 			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
-				Exact: exact && a.Exact, SingleWriter: a.SingleWriter})
+				Exact: exact && a.Exact, Guard: a.Guard.summary(a, fn), SingleWriter: a.SingleWriter})
 		case catalog.Write, catalog.Update:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
@@ -335,7 +336,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				}
 			}
 			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded || a.SelfChecked,
-				Depth: a.Depth, SingleWriter: a.SingleWriter}
+				Depth: a.Depth, Guard: a.Guard.summary(a, fn), SingleWriter: a.SingleWriter}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
 					s.Params = append(s.Params, j)
@@ -381,6 +382,30 @@ func dedupe(sums []Summary) []Summary {
 	return out
 }
 
+// resultStore returns the store of a value of vals into the result
+// variable that r loads: a function with defers returns its results
+// through such variables, so that a recovering defer could change them.
+func resultStore(r ssa.Value, vals flow.Set) *ssa.Store {
+	load, ok := r.(*ssa.UnOp)
+	if !ok || load.Op != token.MUL {
+		return nil
+	}
+	alloc, ok := load.X.(*ssa.Alloc)
+	if !ok || alloc.Heap {
+		return nil
+	}
+	var found *ssa.Store
+	for _, ref := range *alloc.Referrers() {
+		if st, ok := ref.(*ssa.Store); ok && st.Addr == alloc {
+			if !vals[st.Val] {
+				return nil // assigned something else on some path
+			}
+			found = st
+		}
+	}
+	return found
+}
+
 // returnedAs returns the index of a result of fn computed from v by value
 // operations (see flow.Direct), or -1, and whether that result is v itself.
 func returnedAs(fn *ssa.Function, v ssa.Value) (int, bool) {
@@ -393,6 +418,9 @@ func returnedAs(fn *ssa.Function, v ssa.Value) (int, bool) {
 			for i, r := range ret.Results {
 				if vals[r] {
 					return i, flow.Unchanged(r) == flow.Unchanged(v)
+				}
+				if st := resultStore(r, vals); st != nil {
+					return i, flow.Unchanged(st.Val) == flow.Unchanged(v)
 				}
 			}
 		}

@@ -38,6 +38,8 @@ type Summary struct {
 	// Depth counts the accessors between the function and the cell
 	// operation (0: the function calls it itself).
 	Depth int
+	// Guard is set when the cell is a field or variable a lock guards.
+	Guard *GuardSummary
 }
 
 // AFact marks Accessor as an analysis fact.

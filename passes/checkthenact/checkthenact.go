@@ -24,6 +24,8 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{cells.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
 	rep := report.New(pass)
@@ -33,8 +35,12 @@ func run(pass *analysis.Pass) (any, error) {
 			if !isAct(w) || w.Guarded || w.SingleWriter {
 				continue
 			}
-			if r, br, ok := decidedBy(w, accs); ok {
-				reportRace(rep, r, w, br)
+			if r, br, ok := decidedBy(w, accs); ok && !cells.Validated(w, accs) {
+				if w.Guard != nil {
+					reportGuardedRace(rep, r, w, br)
+				} else {
+					reportRace(rep, r, w, br)
+				}
 			}
 		}
 	}
@@ -87,7 +93,7 @@ func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branc
 		if casFix(r, w) {
 			continue
 		}
-		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok {
+		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok || !cells.Judged(r, w) {
 			continue
 		}
 		if brs := flow.Controls(w.Instr.Block(), r.Flow); len(brs) > 0 {
@@ -98,7 +104,7 @@ func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branc
 }
 
 func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
-	cell := rep.CellName(w.Report())
+	cell := rep.CellName(w)
 	cond := ""
 	if c, rd := rep.Where(br.Pos(), w.Pos()), rep.Where(r.Pos(), w.Pos()); c != rd && br.Pos().IsValid() {
 		cond = " (condition at " + c + ")"
@@ -106,13 +112,13 @@ func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 	msg := fmt.Sprintf("check-then-act on %s: written by %s at %s because of the value read by %s at %s%s, "+
 		"with no lock held from the check through the write, so two goroutines or "+
 		"processes can both pass the check and both write; %s",
-		cell, report.Op(w.Report()), rep.Where(w.Pos(), w.Pos()), report.Op(r.Report()), rep.Where(r.Pos(), w.Pos()),
+		cell, report.Op(w), rep.Where(w.Pos(), w.Pos()), report.Op(r), rep.Where(r.Pos(), w.Pos()),
 		cond, remedy(w))
 	pos, end := w.Pos(), w.Pos()
 	if call := rep.CallAt(w.Pos()); call != nil {
 		pos, end = call.Pos(), call.End()
 	}
-	rep.Report(pos, end, "checkthenact", msg)
+	rep.ReportRelated(pos, end, "checkthenact", msg, rep.Read(r, cell))
 }
 
 func remedy(w *cells.Access) string {

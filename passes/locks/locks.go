@@ -30,8 +30,8 @@ type Result struct {
 }
 
 // At returns the locks held just before instr runs (nil: none known). It
-// knows every call, and the branches (If), loads and stores made with a
-// lock held.
+// knows every call, and the branches (If), loads, stores and returns made
+// with a lock held.
 func (r *Result) At(instr ssa.Instruction) *Set { return r.at[instr] }
 
 // record keeps the locks held at a branch, load or store when there are
@@ -180,7 +180,7 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 				case ssa.CallInstruction:
 					s.res.at[instr] = st
 					s.noteParamCall(fn, instr, st)
-				case *ssa.If, *ssa.Store:
+				case *ssa.If, *ssa.Store, *ssa.Return:
 					s.res.record(instr, st)
 				case *ssa.UnOp:
 					if i.Op == token.MUL {
@@ -206,6 +206,9 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 func (s *state) transfer(fn *ssa.Function, instr ssa.Instruction, st *Set) *Set {
 	switch instr := instr.(type) {
 	case *ssa.Call:
+		if decidedByTests(instr) {
+			return st // held on the edges of its error's tests (lockcontext.go)
+		}
 		return s.call(instr.Common(), fmt.Sprintf("i%p", instr), st)
 	case *ssa.RunDefers:
 		// Deferred unlocks run here: what they release is not held at
@@ -324,6 +327,7 @@ func (s *state) calleeSummary(cc *ssa.CallCommon) (*Summary, []ssa.Value) {
 // branch returns the state on the edge from b to its i'th successor: a
 // TryLock that returned true holds its lock on that edge.
 func (s *state) branch(b *ssa.BasicBlock, i int, st *Set) *Set {
+	st = lockContextEdge(b, i, st)
 	if len(b.Instrs) == 0 {
 		return st
 	}

@@ -24,6 +24,8 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{cells.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
 	rep := report.New(pass)
@@ -51,11 +53,14 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 			r.SingleWriter {
 			continue // a callee that both reads and writes answers for itself
 		}
-		if !r.Flow.Meets(w.Stored...) || restores(r, w) {
+		if !r.Flow.Meets(w.Stored...) || restores(r, w) || !cells.Judged(r, w) {
 			continue
 		}
 		if _, ok := locks.SharedExclusive(r.Locks, w.Locks); ok {
 			continue
+		}
+		if cells.Validated(w, accs) {
+			return nil
 		}
 		return r
 	}
@@ -63,16 +68,20 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 }
 
 func reportLost(rep *report.Reporter, r, w *cells.Access) {
-	cell := rep.CellName(w.Report())
+	if w.Guard != nil {
+		reportGuardedLost(rep, r, w)
+		return
+	}
+	cell := rep.CellName(w)
 	edit, fixed := fix(rep, r, w)
-	remedy := rep.Remedy(w.Report())
+	remedy := rep.Remedy(w)
 	if fixed {
-		remedy = "use " + edit.Call + rep.OwnLock(w.Report())
+		remedy = "use " + edit.Call + rep.OwnLock(w)
 	}
 	msg := fmt.Sprintf("non-atomic read-modify-write of %s: read by %s at %s and written by %s at %s "+
 		"with no lock held from the read through the write, so an update made in between by another "+
 		"goroutine or process is lost; %s",
-		cell, report.Op(r.Report()), rep.Where(r.Pos(), w.Pos()), report.Op(w.Report()), rep.Where(w.Pos(), w.Pos()), remedy)
+		cell, report.Op(r), rep.Where(r.Pos(), w.Pos()), report.Op(w), rep.Where(w.Pos(), w.Pos()), remedy)
 	var fixes []analysis.SuggestedFix
 	if fixed {
 		fixes = append(fixes, edit.Fix)
@@ -81,7 +90,7 @@ func reportLost(rep *report.Reporter, r, w *cells.Access) {
 	if call := rep.CallAt(w.Pos()); call != nil {
 		pos, end = call.Pos(), call.End()
 	}
-	rep.Report(pos, end, "readmodifywrite", msg, fixes...)
+	rep.ReportRelated(pos, end, "readmodifywrite", msg, rep.Read(r, cell), fixes...)
 }
 
 // fix offers Add for integer cells and Update for runtime/mp handles when
@@ -166,7 +175,7 @@ func capturedRead(w *cells.Access, res *cells.Result) *cells.Access {
 			}
 			for _, r := range res.Funcs[anc] {
 				if r.Op == catalog.Read && r.Flow != nil && r.Flow[val] && r.Cell.Key() == w.Cell.Key() &&
-					!restoresCaptured(r, w, fv, val) {
+					!restoresCaptured(r, w, fv, val) && cells.Judged(r, w) {
 					if _, ok := locks.SharedExclusive(r.Locks, w.Locks); !ok {
 						return r
 					}

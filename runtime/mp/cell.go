@@ -72,9 +72,15 @@ func (o *ownLock) bindLock(ref arena.Ref) {
 
 // lock takes the lock, taking it over from a dead holder without telling:
 // the methods that cannot return an error (Lock, Update) use it.
-func (o *ownLock) lock()         { _ = o.mu.Lock(o.self, o.ref.Arena) }
-func (o *ownLock) unlock()       { o.mu.Unlock() }
-func (o *ownLock) tryLock() bool { return o.mu.TryLock(o.self) }
+func (o *ownLock) lock()   { _ = o.mu.Lock(o.self, o.ref.Arena) }
+func (o *ownLock) unlock() { o.mu.Unlock() }
+func (o *ownLock) tryLock() bool {
+	if o.mu.TryLock(o.self) {
+		return true
+	}
+	ok, _ := o.mu.TryLockOwners(o.self, o.ref.Arena)
+	return ok
+}
 
 // lockContext returns nil, rlock.ErrOwnerDead (lock held) or ctx's error
 // (lock not held), for the caller to wrap.
@@ -113,10 +119,13 @@ func (c *cell) encode(kind arena.Kind, what string) ([]byte, error) {
 	return c.ref.Encode(kind, c.fp), nil
 }
 
-func newObject(kind arena.Kind, version uint16, fp uint64, length uintptr, what string) (arena.Ref, error) {
-	a, err := arena.Family()
-	if err != nil {
-		return arena.Ref{}, err
+// newObject allocates an object in a, or in the family arena if a is nil.
+func newObject(a *arena.Arena, kind arena.Kind, version uint16, fp uint64, length uintptr, what string) (arena.Ref, error) {
+	if a == nil {
+		var err error
+		if a, err = arena.Family(); err != nil {
+			return arena.Ref{}, err
+		}
 	}
 	ref, err := a.NewObject(kind, version, fp, int(length))
 	if err != nil {
@@ -142,3 +151,7 @@ func toBits64[T any](x T) uint64 {
 	*(*T)(unsafe.Pointer(&w)) = x
 	return w
 }
+
+// typeOf names T in messages without boxing a T, which for a large T would
+// copy it to the heap.
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }

@@ -2,9 +2,6 @@ package mp_test
 
 import (
 	"context"
-	"os/exec"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -149,20 +146,8 @@ func BenchmarkDictUpdateContended4Procs(b *testing.B) {
 // time the script measured for them, without Python's start-up.
 func benchPython(b *testing.B, mode string) {
 	const minPython = 4000
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		b.Skip("python3 is not installed: no Python baseline")
-	}
 	n := max(b.N, minPython)
-	out, err := exec.Command(py, "testdata/pymanager.py", mode, strconv.Itoa(n)).Output()
-	if err != nil {
-		b.Fatalf("pymanager.py %s: %v", mode, err)
-	}
-	secs, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if err != nil {
-		b.Fatalf("pymanager.py printed %q", out)
-	}
-	d := time.Duration(secs * float64(time.Second))
+	d := pythonSeconds(b, "testdata/pymanager.py", mode, n)
 	b.ReportMetric(float64(d.Nanoseconds())/float64(n), "ns/op")
 	reportOps(b, n, d)
 }

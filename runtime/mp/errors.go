@@ -1,6 +1,8 @@
 package mp
 
 import (
+	"errors"
+
 	"github.com/mprace/mprace/runtime/internal/arena"
 	"github.com/mprace/mprace/runtime/internal/layout"
 	"github.com/mprace/mprace/runtime/internal/ring"
@@ -14,6 +16,8 @@ var (
 	// ErrOwnerDead reports a lock taken over from a process that died holding
 	// it. The caller holds the lock; what it guards may be half updated.
 	ErrOwnerDead = rlock.ErrOwnerDead
+	// ErrLocked reports a lock that TryLockErr found held by a live process.
+	ErrLocked = errors.New("mp: lock is held by a live process")
 	// ErrCorrupt reports shared memory or an encoded handle that fails the
 	// checks on magic numbers, versions, offsets and lengths.
 	ErrCorrupt = arena.ErrCorrupt

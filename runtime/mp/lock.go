@@ -31,14 +31,13 @@ type Lock struct {
 }
 
 // NewLock makes an unlocked Lock in the family's shared arena.
-func NewLock() (*Lock, error) {
-	a, err := arena.Family()
+func NewLock() (*Lock, error) { return newLockIn(nil) }
+
+// newLockIn makes a Lock in a (nil: the family arena).
+func newLockIn(a *arena.Arena) (*Lock, error) {
+	ref, err := newObject(a, arena.KindLock, lockVersion, 0, 8, "NewLock")
 	if err != nil {
 		return nil, err
-	}
-	ref, err := a.NewObject(arena.KindLock, lockVersion, 0, 8)
-	if err != nil {
-		return nil, fmt.Errorf("mp: NewLock: %w", err)
 	}
 	l := &Lock{}
 	l.bindLock(ref)
@@ -61,10 +60,26 @@ func (l *Lock) LockContext(ctx context.Context) error {
 	return nil
 }
 
-// TryLock acquires the lock if it is free and reports whether it did.
+// TryLock acquires the lock if it is free, or if its holder died, and
+// reports whether it did. TryLockErr tells the two apart.
 func (l *Lock) TryLock() bool {
 	l.valid()
 	return l.tryLock()
+}
+
+// TryLockErr acquires the lock if it is free or its holder died, without
+// waiting. It returns nil or ErrOwnerDead with the lock held (as LockContext
+// does), or ErrLocked without it while a live process holds it.
+func (l *Lock) TryLockErr() error {
+	l.valid()
+	ok, err := l.mu.TryLockOwners(l.self, l.ref.Arena)
+	switch {
+	case err != nil:
+		return fmt.Errorf("mp: Lock: %w", err)
+	case !ok:
+		return ErrLocked
+	}
+	return nil
 }
 
 // Unlock releases the lock. Unlocking a free lock panics.

@@ -11,5 +11,9 @@ import (
 // start (this binary, re-executed) run their functions instead of the tests.
 func TestMain(m *testing.M) {
 	mp.Main()
-	os.Exit(m.Run())
+	code := m.Run()
+	if childDir != "" {
+		os.RemoveAll(childDir)
+	}
+	os.Exit(code)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -45,16 +46,32 @@ func newManager(t *testing.T, opts ...mp.ManagerOption) (string, *mp.Manager) {
 }
 
 // buildChild builds testdata/mpchild, a separately started program that
-// opens Managers by name.
+// opens Managers by name, once for all the tests (TestMain removes it).
 func buildChild(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "mpchild")
-	out, err := exec.Command("go", "build", "-o", bin, "./testdata/mpchild").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build mpchild: %v\n%s", err, out)
+	childOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mpchild")
+		if err != nil {
+			childErr = err
+			return
+		}
+		childDir = dir
+		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "mpchild"), "./testdata/mpchild").CombinedOutput()
+		if err != nil {
+			childErr = fmt.Errorf("%v\n%s", err, out)
+		}
+	})
+	if childErr != nil {
+		t.Fatalf("build mpchild: %v", childErr)
 	}
-	return bin
+	return filepath.Join(childDir, "mpchild")
 }
+
+var (
+	childOnce sync.Once
+	childDir  string
+	childErr  error
+)
 
 func TestManagerSeparateProgramsCountExactly(t *testing.T) {
 	bin := buildChild(t)
@@ -377,5 +394,107 @@ func TestDictFillsArenaThenRecovers(t *testing.T) {
 	items, err := d.Items()
 	if err != nil || len(items) != n || d.Len() != n {
 		t.Fatalf("Items: %d, %v; Len %d; want %d", len(items), err, d.Len(), n)
+	}
+}
+
+// A Manager holds every shared type by name: a separately started program
+// finds the same Lock, Int, Value, Array, IntArray and Queue. (Element types
+// are unnamed: a named type's fingerprint includes its package, and two
+// programs share one only through a package they both import.)
+func TestManagerHoldsEveryType(t *testing.T) {
+	bin := buildChild(t)
+	name, m := newManager(t)
+	n, err := mp.ManagedInt[int64](m, "int", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := mp.ManagedValue(m, "value", [2]int32{10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := mp.ManagedArray[[2]int32](m, "array", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ia, err := mp.ManagedIntArray[int32](m, "ints", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := mp.ManagedQueue[string](m, "queue", mp.WithCapacity(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := mp.ManagedLock(m, "lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Put("hello"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "touch-all", name).CombinedOutput(); err != nil {
+		t.Fatalf("touch-all: %v\n%s", err, out)
+	}
+	if got := n.Load(); got != 42 {
+		t.Errorf("Int = %d, want 42", got)
+	}
+	if got := v.Load(); got != ([2]int32{11, 7}) {
+		t.Errorf("Value = %v, want {11 7}", got)
+	}
+	if got := a.Get(2); got != ([2]int32{5, 6}) {
+		t.Errorf("Array[2] = %v, want {5 6}", got)
+	}
+	if got := ia.Get(3); got != 9 {
+		t.Errorf("IntArray[3] = %d, want 9", got)
+	}
+	if s, err := q.TryGet(); err != nil || s != "re: hello" {
+		t.Errorf("Queue holds %q, %v; want the child's reply", s, err)
+	}
+	if !l.TryLock() {
+		t.Error("the child left the Manager's Lock held")
+	}
+	// The same name with another kind or type is refused, never reused.
+	if _, err := mp.ManagedValue[int32](m, "value", 0); !errors.Is(err, mp.ErrTypeMismatch) {
+		t.Errorf("ManagedValue[int32] of a Value[[2]int32] = %v, want ErrTypeMismatch", err)
+	}
+	if _, err := mp.ManagedArray[[2]int32](m, "array", 4); !errors.Is(err, mp.ErrTypeMismatch) {
+		t.Errorf("ManagedArray of another length = %v, want ErrTypeMismatch", err)
+	}
+	if _, err := mp.ManagedLock(m, "queue"); !errors.Is(err, mp.ErrTypeMismatch) {
+		t.Errorf("ManagedLock of a Queue = %v, want ErrTypeMismatch", err)
+	}
+	if _, err := mp.ManagedQueue[int](m, "queue"); !errors.Is(err, mp.ErrTypeMismatch) {
+		t.Errorf("ManagedQueue[int] of a Queue[string] = %v, want ErrTypeMismatch", err)
+	}
+}
+
+// A Manager's file truncated under a process that is changing it gives that
+// process ErrCorrupt, never SIGBUS; so does a file shrunk and grown again.
+func TestManagerTruncatedUnderChurn(t *testing.T) {
+	bin := buildChild(t)
+	for _, size := range []int64{0, 64 << 10} {
+		t.Run(strconv.FormatInt(size, 10), func(t *testing.T) {
+			name, m := newManager(t, mp.WithManagerSize(8<<20))
+			if _, err := mp.ManagedDict[string, int64](m, "churn"); err != nil {
+				t.Fatal(err)
+			}
+			child := exec.Command(bin, "churn", name, "churn")
+			lines := startLine(t, child)
+			expectLine(t, lines, "churning", 10*time.Second)
+			time.Sleep(100 * time.Millisecond)
+			path, err := arena.NamedPath(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, size); err != nil {
+				t.Fatal(err)
+			}
+			if size != 0 {
+				os.Truncate(path, 8<<20) // grown again: zeros where the data was
+			}
+			expectLine(t, lines, "corrupt", 10*time.Second)
+			if err := child.Wait(); err != nil {
+				t.Fatalf("the churning process: %v", err)
+			}
+		})
 	}
 }

@@ -127,7 +127,10 @@ type Queue[T any] struct {
 }
 
 // NewQueue makes an empty Queue in the family's shared arena.
-func NewQueue[T any](opts ...QueueOption) (*Queue[T], error) {
+func NewQueue[T any](opts ...QueueOption) (*Queue[T], error) { return newQueueIn[T](nil, opts) }
+
+// newQueueIn makes a Queue in a (nil: the family arena).
+func newQueueIn[T any](a *arena.Arena, opts []QueueOption) (*Queue[T], error) {
 	var cfg queueConfig
 	for _, o := range opts {
 		o(&cfg)
@@ -151,7 +154,7 @@ func NewQueue[T any](opts ...QueueOption) (*Queue[T], error) {
 		return nil, fmt.Errorf("mp: %s: %w", name, err)
 	}
 	fp := queueFingerprint[T]()
-	ref, err := newObject(arena.KindQueue, queueVersion, fp, uintptr(queueHeader+lineSize+size), name)
+	ref, err := newObject(a, arena.KindQueue, queueVersion, fp, uintptr(queueHeader+lineSize+size), name)
 	if err != nil {
 		return nil, err
 	}

@@ -107,7 +107,9 @@ func merge(ms ...map[string]Method) map[string]Method {
 // shared state (encoding, metadata) is classified Neutral explicitly; an
 // operation that reads and writes atomically (Put, Pop, Update...) is Update.
 var Types = map[string]*Type{
-	MPPath + ".Lock": {Methods: merge(handleLock, neutral)},
+	// TryLockErr holds the lock when it returns nil, a branch the lock
+	// pass does not model: neutral, so it never hides a race.
+	MPPath + ".Lock": {Methods: merge(handleLock, neutral, map[string]Method{"TryLockErr": m(Neutral)})},
 	MPPath + ".Value": {Updater: true, Methods: merge(handleLock, neutral, map[string]Method{
 		"Load": m(Read), "Store": w(0), "Update": m(Update),
 	})},
@@ -145,6 +147,38 @@ var Types = map[string]*Type{
 	MPPath + ".List": {Elements: true, Updater: true, Methods: merge(handleLock, neutral, map[string]Method{
 		"Get": elem(Read, 0), "Set": elemw(0, 1), "Update": elem(Update, 0),
 		"Append": m(Update), "Pop": m(Update), "Items": m(ReadAll), "Len": m(Read),
+	})},
+	// A Set's members are its cells: Has reads one, Add and Remove write
+	// it, AddIfAbsent is the atomic check-then-act.
+	MPPath + ".Set": {Elements: true, Methods: merge(handleLock, neutral, map[string]Method{
+		"Has": elem(Read, 0), "Add": elem(Write, 0), "Remove": elem(Write, 0), "AddIfAbsent": elem(Update, 0),
+		"Items": m(ReadAll), "All": m(ReadAll),
+	})},
+	MPPath + ".JoinableQueue": {Methods: merge(neutral, map[string]Method{
+		"Put": m(Update), "PutContext": m(Update), "TryPut": m(Update),
+		"Get": m(Update), "GetContext": m(Update), "TryGet": m(Update),
+		"TaskDone": m(Update), "Join": m(Neutral), "Failed": m(Neutral),
+	})},
+	MPPath + ".Conn": {Methods: merge(neutral, map[string]Method{
+		"Send": m(Update), "SendContext": m(Update), "Recv": m(Update), "RecvContext": m(Update), "Poll": m(Neutral),
+	})},
+	// An RLock is a lock; a Semaphore is taken as one whatever its permits
+	// (with more than one, that misses races rather than invent them). An
+	// Event's flag is a cell: if !e.IsSet() { e.Set() } is a check-then-act.
+	// Waiting, notifying and a Barrier touch no cell the passes model.
+	MPPath + ".RLock": {Methods: merge(handleLock, neutral)},
+	MPPath + ".Semaphore": {Methods: merge(neutral, map[string]Method{
+		"Acquire": m(Acquire), "TryAcquire": m(TryAcquire), "Release": m(Release), "Value": m(Neutral),
+	})},
+	MPPath + ".Event": {Methods: merge(neutral, map[string]Method{
+		"IsSet": m(Read), "Set": m(Write), "Clear": m(Write), "Wait": m(Neutral),
+	})},
+	MPPath + ".Condition": {Methods: merge(neutral, map[string]Method{
+		"Lock": m(Acquire), "Unlock": m(Release),
+		"Wait": m(Neutral), "WaitFor": m(Neutral), "Notify": m(Neutral), "NotifyAll": m(Neutral),
+	})},
+	MPPath + ".Barrier": {Methods: merge(neutral, map[string]Method{
+		"Wait": m(Neutral), "Abort": m(Neutral), "Reset": m(Neutral), "Broken": m(Neutral), "Parties": m(Neutral),
 	})},
 	// A Manager only names and maps containers; it holds no cell itself.
 	MPPath + ".Manager": {Methods: merge(neutral, map[string]Method{

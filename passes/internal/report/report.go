@@ -5,6 +5,7 @@ package report
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -19,7 +20,8 @@ import (
 type Reporter struct {
 	pass  *analysis.Pass
 	calls map[token.Pos]*ast.CallExpr
-	src   map[string][]byte // file contents by name, for Text
+	sels  map[token.Pos]*ast.SelectorExpr // by the position of the selected name
+	src   map[string][]byte               // file contents by name, for Text
 	// ignores maps file name and line to the suppression comment there.
 	ignores map[string]map[int]suppression
 }
@@ -27,6 +29,22 @@ type Reporter struct {
 type suppression struct {
 	reason string
 	nolint bool
+	// alone: the comment stands on a line of its own, so it also covers
+	// the line below; a trailing comment covers only its own line.
+	alone bool
+}
+
+// DefineFlags defines the flags a reporting analyzer reads here: -nolint,
+// whether //nolint comments silence reports. golangci-lint's plugin turns it
+// off, since golangci-lint applies //nolint itself (and its nolintlint
+// would call every //nolint:mprace unused if the analyzer dropped them).
+func DefineFlags(fs *flag.FlagSet) {
+	fs.Bool("nolint", true, "honour //nolint:mprace comments (golangci-lint applies them itself)")
+}
+
+func (r *Reporter) obeyNolint() bool {
+	f := r.pass.Analyzer.Flags.Lookup("nolint")
+	return f == nil || f.Value.String() != "false"
 }
 
 // New returns a Reporter for pass.
@@ -38,29 +56,42 @@ func New(pass *analysis.Pass) *Reporter {
 func (r *Reporter) Pass() *analysis.Pass { return r.pass }
 
 // Report reports msg at pos unless the line carries (or follows a line that
-// carries) //mprace:ignore with a reason, or //nolint naming mprace.
+// holds only) //mprace:ignore with a reason, or //nolint naming mprace.
 func (r *Reporter) Report(pos, end token.Pos, category, msg string, fixes ...analysis.SuggestedFix) {
+	r.ReportRelated(pos, end, category, msg, nil, fixes...)
+}
+
+// ReportRelated is Report with secondary positions (the read of a race).
+func (r *Reporter) ReportRelated(pos, end token.Pos, category, msg string, related []analysis.RelatedInformation, fixes ...analysis.SuggestedFix) {
 	posn := r.pass.Fset.Position(pos)
 	if s, ok := r.suppressed(posn); ok {
-		if s.nolint || s.reason != "" {
+		if s.reason != "" || (s.nolint && r.obeyNolint()) {
 			return
 		}
-		msg += " (//mprace:ignore silences this only with a reason after it)"
+		if !s.nolint {
+			msg += " (//mprace:ignore silences this only with a reason after it)"
+		}
 	}
-	r.pass.Report(analysis.Diagnostic{Pos: pos, End: end, Category: category, Message: msg, SuggestedFixes: fixes})
+	r.pass.Report(analysis.Diagnostic{Pos: pos, End: end, Category: category, Message: msg, Related: related, SuggestedFixes: fixes})
 }
 
 func (r *Reporter) suppressed(posn token.Position) (suppression, bool) {
 	if r.ignores == nil {
 		r.ignores = make(map[string]map[int]suppression)
 		for _, f := range r.pass.Files {
+			var code map[int]token.Pos // first code on each line, built on first need
 			for _, cg := range f.Comments {
 				for _, c := range cg.List {
 					s, ok := parseSuppression(c.Text)
 					if !ok {
 						continue
 					}
+					if code == nil {
+						code = firstCode(r.pass.Fset, f)
+					}
 					p := r.pass.Fset.Position(c.Slash)
+					first, ok := code[p.Line]
+					s.alone = !ok || first > c.Slash
 					if r.ignores[p.Filename] == nil {
 						r.ignores[p.Filename] = make(map[int]suppression)
 					}
@@ -73,8 +104,35 @@ func (r *Reporter) suppressed(posn token.Position) (suppression, bool) {
 	if s, ok := lines[posn.Line]; ok {
 		return s, true
 	}
-	s, ok := lines[posn.Line-1]
-	return s, ok
+	if s, ok := lines[posn.Line-1]; ok && s.alone {
+		return s, true
+	}
+	return suppression{}, false
+}
+
+// firstCode maps each line of f to the position of the first syntax on it
+// (comments aside).
+func firstCode(fset *token.FileSet, f *ast.File) map[int]token.Pos {
+	first := make(map[int]token.Pos)
+	mark := func(p token.Pos) {
+		if !p.IsValid() {
+			return
+		}
+		line := fset.Position(p).Line
+		if q, ok := first[line]; !ok || p < q {
+			first[line] = p
+		}
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n.(type) {
+		case nil, *ast.Comment, *ast.CommentGroup:
+			return false
+		}
+		mark(n.Pos())
+		mark(n.End() - 1)
+		return true
+	})
+	return first
 }
 
 // parseSuppression recognises "//mprace:ignore reason" and golangci-lint's

@@ -13,9 +13,13 @@
 //	0                header: magic, version, size, id, allocator state
 //	slotsOff         process table: MaxSlots entries of 16 bytes
 //	DataStart        blocks, each a 16-byte block header and its payload
+//
+// Liveness of the processes attached to an arena, and sleeping until one of
+// them dies, are described in slots.go and watch.go.
 package arena
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -40,7 +44,9 @@ var (
 const (
 	magic = "MPRACE\x00A"
 	// Version is the layout version; an arena of another version is refused.
-	Version = 1
+	// Version 2 judges liveness by file locks on the process table, which
+	// version 1 processes would not take.
+	Version = 2
 
 	slotsOff = 4096
 	// MaxSlots is how many processes can be attached at once.
@@ -65,6 +71,9 @@ type header struct {
 	Free      [numClasses]uint64
 	// Roots are well-known offsets for named objects (a directory); 0 = unset.
 	Roots [numRoots]uint64
+	// NextSlot is where the next process starts looking for a free slot,
+	// so that claims do not all probe the same taken slots.
+	NextSlot uint32
 }
 
 // The header must fit before the process table, and its 64-bit words must be
@@ -79,10 +88,19 @@ type Arena struct {
 	hdr   *header
 	slots *[MaxSlots]slot
 	self  uint32 // this process's owner id in locks of this arena
-	id    [16]byte
+	// lockFD is this process's own open file description of the arena
+	// file, which holds its slot's lock (-1 for plain memory).
+	lockFD int
+	id     [16]byte
+	watch  watchers
 	// closed is set by Close before the memory goes, so that a handle used
 	// afterwards can say so instead of faulting on an unmapped address.
 	closed atomic.Bool
+	// named is set for arenas with a name (see fault.go), broken once a
+	// fault was caught in the mapping.
+	named  bool
+	name   string // of a named arena
+	broken atomic.Bool
 }
 
 var registry struct {
@@ -96,7 +114,7 @@ func Create(size int64) (*Arena, error) {
 	if size < MinSize {
 		return nil, fmt.Errorf("arena: size %d is below the minimum %d", size, MinSize)
 	}
-	fd, err := unix.MemfdCreate("mprace", unix.MFD_CLOEXEC)
+	fd, err := unix.MemfdCreate("mprace", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil, fmt.Errorf("arena: memfd_create: %w", err)
 	}
@@ -105,12 +123,18 @@ func Create(size int64) (*Arena, error) {
 		f.Close()
 		return nil, fmt.Errorf("arena: size memfd to %d bytes: %w", size, err)
 	}
+	// No process, not even one that opens /proc/PID/fd/N, may shrink the
+	// file under the mappings: touching a page past the end is SIGBUS.
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK|unix.F_SEAL_SEAL); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("arena: seal memfd: %w", err)
+	}
 	mem, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("arena: mmap %d bytes: %w", size, err)
 	}
-	a, err := Format(mem)
+	a, err := format(mem, fd)
 	if err != nil {
 		unix.Munmap(mem)
 		f.Close()
@@ -122,7 +146,11 @@ func Create(size int64) (*Arena, error) {
 
 // Format writes a fresh header into mem and attaches to it. Create uses it;
 // tests use it on plain memory.
-func Format(mem []byte) (*Arena, error) {
+func Format(mem []byte) (*Arena, error) { return format(mem, -1) }
+
+// format formats mem and attaches to it with lockFD as this process's
+// description of the file behind mem (-1: plain memory).
+func format(mem []byte, lockFD int) (*Arena, error) {
 	if len(mem) < MinSize {
 		return nil, fmt.Errorf("arena: size %d is below the minimum %d", len(mem), MinSize)
 	}
@@ -135,10 +163,14 @@ func Format(mem []byte) (*Arena, error) {
 		return nil, fmt.Errorf("arena: random id: %w", err)
 	}
 	copy(h.Magic[:], magic)
-	return attach(mem)
+	return attach(mem, lockFD)
 }
 
-// Open maps an existing arena file (inherited or named) and attaches to it.
+// Open maps an existing arena file and attaches to it. f must be this
+// process's own open file description of it (opened by this process, not
+// inherited): the description holds the lock that says this process is
+// alive, and a description shared with another process would keep saying so
+// after this one died.
 func Open(f *os.File) (*Arena, error) {
 	st, err := f.Stat()
 	if err != nil {
@@ -152,7 +184,7 @@ func Open(f *os.File) (*Arena, error) {
 	if err != nil {
 		return nil, fmt.Errorf("arena: mmap %s: %w", f.Name(), err)
 	}
-	a, err := attach(mem)
+	a, err := attach(mem, int(f.Fd()))
 	if err != nil {
 		unix.Munmap(mem)
 		return nil, fmt.Errorf("arena: %s: %w", f.Name(), err)
@@ -163,9 +195,9 @@ func Open(f *os.File) (*Arena, error) {
 
 // OpenMem attaches to an arena image in plain memory (8-byte aligned), which
 // must have been written by Format. It exists for tests and fuzzing.
-func OpenMem(mem []byte) (*Arena, error) { return attach(mem) }
+func OpenMem(mem []byte) (*Arena, error) { return attach(mem, -1) }
 
-func attach(mem []byte) (*Arena, error) {
+func attach(mem []byte, lockFD int) (*Arena, error) {
 	if len(mem) < MinSize || uintptr(unsafe.Pointer(&mem[0]))%8 != 0 {
 		return nil, fmt.Errorf("%w: %d bytes is too small for an arena", ErrCorrupt, len(mem))
 	}
@@ -181,10 +213,11 @@ func attach(mem []byte) (*Arena, error) {
 		return nil, fmt.Errorf("%w: header says %d bytes, mapping has %d", ErrCorrupt, h.Size, len(mem))
 	}
 	a := &Arena{
-		mem:   mem,
-		hdr:   h,
-		slots: (*[MaxSlots]slot)(unsafe.Pointer(&mem[slotsOff])),
-		id:    h.ID,
+		mem:    mem,
+		hdr:    h,
+		slots:  (*[MaxSlots]slot)(unsafe.Pointer(&mem[slotsOff])),
+		id:     h.ID,
+		lockFD: lockFD,
 	}
 	registry.Lock()
 	defer registry.Unlock()
@@ -210,6 +243,7 @@ func (a *Arena) Close() error {
 	registry.Lock()
 	delete(registry.m, a.id)
 	registry.Unlock()
+	a.stopWatchers()
 	a.releaseSlot()
 	var err error
 	if a.file != nil {
@@ -225,6 +259,21 @@ func (a *Arena) Close() error {
 // Closed reports whether Close was called. Handles check it before they touch
 // the arena; Close must still not race with their use.
 func (a *Arena) Closed() bool { return a.closed.Load() }
+
+// NamedIn returns the name of a named arena open in this process whose id
+// appears in b, and whether there is one. Start uses it to refuse an
+// argument holding a Manager's handle, which a new worker could not resolve:
+// an encoded handle holds its arena's 16 random id bytes verbatim.
+func NamedIn(b []byte) (string, bool) {
+	registry.Lock()
+	defer registry.Unlock()
+	for id, a := range registry.m {
+		if a.named && bytes.Contains(b, id[:]) {
+			return a.name, true
+		}
+	}
+	return "", false
+}
 
 // Lookup finds an open arena by id.
 func Lookup(id [16]byte) (*Arena, error) {

@@ -19,10 +19,13 @@ const (
 	KindDict
 	KindList
 	KindDirectory
+	// KindSync is a synchronisation object (Event, Semaphore, Barrier,
+	// Condition, RLock, Pipe); its fingerprint says which.
+	KindSync
 )
 
 func (k Kind) String() string {
-	names := [...]string{"", "Lock", "Value", "Array", "Queue", "Dict", "List", "Directory"}
+	names := [...]string{"", "Lock", "Value", "Array", "Queue", "Dict", "List", "Directory", "Sync"}
 	if int(k) < len(names) && k != 0 {
 		return names[k]
 	}

@@ -183,6 +183,9 @@ func (r *Ring) lock(ctx context.Context, l *rlock.State) error {
 		err = l.LockContext(ctx, r.self, r.owners)
 	}
 	if errors.Is(err, rlock.ErrOwnerDead) {
+		// The dead holder may have published without waking anyone.
+		r.h.notEmpty.wakeAll()
+		r.h.notFull.wakeAll()
 		return nil
 	}
 	return err

@@ -30,8 +30,11 @@
 // nonzero, so the common case pays no system call. Producers waiting for
 // space mirror this on notFull. Registration and publication are
 // sequentially consistent atomics (a Dekker pair), so a wake-up is never
-// missed by a live process; sleeps are still bounded by pollInterval, which
-// covers a wake-up lost to a process killed between two of these steps. A
+// missed by a live process; sleeps are still bounded by a backstop of five
+// seconds, which covers a wake-up lost to a process killed between two of
+// these steps (no idle waiter wakes more often than that). The process that
+// takes a side's lock over from a dead holder also wakes every sleeper, so
+// that a Put or Get killed mid-way strands no one once the ring moves again. A
 // sleeper also records its owner id in its side's table while it sleeps, so
 // that the count a killed sleeper leaves behind is taken back by the next
 // sleeper that finds its process dead (see wait.go): otherwise every later

@@ -12,12 +12,22 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/mprace/mprace/runtime/internal/futex"
 )
 
 // owners treats every id as alive except those in dead.
 type owners struct{ dead map[uint32]bool }
 
 func (o owners) Alive(id uint32) bool { return !o.dead[id] }
+
+func (o owners) Sleep(word *uint32, val, holder, bump uint32, backstop time.Duration) bool {
+	if holder != 0 && !o.Alive(holder) {
+		return true
+	}
+	futex.Wait(word, val, backstop)
+	return holder != 0 && !o.Alive(holder)
+}
 
 func newRing(t testing.TB, c Config) *Ring {
 	t.Helper()

@@ -19,11 +19,21 @@
 //     because owner is not unique per acquisition: a process that releases
 //     and retakes the lock writes back the same id, and a sleeper that read
 //     the id before the release would sleep through the wake-up.
-//   - A sleeper never sleeps longer than pollInterval. Each time it wakes
-//     with the lock still held it asks Owners whether the holder is alive;
-//     if not, it takes the lock over with a compare-and-swap from the dead
-//     id and is told ErrOwnerDead. Polling is also the backstop for a
-//     wake-up lost to a process killed between two of these steps.
+//   - A sleeper sleeps through Owners.Sleep, naming the holder it saw, so
+//     that it wakes when woken or when that holder dies, whichever comes
+//     first, and never on a timer (arena's Sleep watches the holder with a
+//     file lock the kernel drops at its death). Told the holder is dead, it
+//     takes the lock over with a compare-and-swap from the dead id and is
+//     told ErrOwnerDead. A death bumps the sequence bits, which is all they
+//     mean. After every change of holder while sleepers wait, one of them
+//     reads owner again: a release wakes one (unless the woken bit says one
+//     is on its way), and so does a sleeper that takes the lock or leaves on
+//     cancellation. So some sleeper always watches the current holder; the
+//     others watch older holders and may wake for nothing. backstop bounds a sleep only as a guard against a wake-up
+//     lost to a bug: a release killed between its two steps is a death of
+//     the holder, which the watch reports.
+//   - TryLockOwners also takes over a free-for-dead lock: when the CAS from
+//     0 fails it asks Owners whether the holder is alive (one system call).
 //
 // The fast paths (TryLock, the first CAS of Lock, and Unlock without
 // sleepers) are small enough to inline; everything else is outlined.
@@ -50,10 +60,14 @@ type State struct {
 	waiters uint32
 }
 
-// Owners identifies the calling process and judges the liveness of others.
+// Owners judges the liveness of processes and sleeps until one dies.
 type Owners interface {
 	// Alive reports whether the process that took a lock as id is alive.
 	Alive(id uint32) bool
+	// Sleep blocks while *word == val until woken on word, until the
+	// process holder dies (then it adds bump to *word and returns true),
+	// or until backstop passes. It may return false spuriously.
+	Sleep(word *uint32, val, holder, bump uint32, backstop time.Duration) (holderDead bool)
 }
 
 const (
@@ -70,14 +84,34 @@ const (
 	// yields is how many times it gives up the CPU before it sleeps, which
 	// lets a holder that was preempted on the same core run to its release.
 	yields = 4
-	// pollInterval bounds every sleep, and so the time to notice a dead
-	// holder (the contract promises one second).
-	pollInterval = 100 * time.Millisecond
+	// backstop bounds every sleep; deaths are noticed without it.
+	backstop = 10 * time.Second
 )
 
 // TryLock takes the lock for id if it is free.
 func (s *State) TryLock(id uint32) bool {
 	return atomic.CompareAndSwapUint32(&s.owner, unlocked, id)
+}
+
+// TryLockOwners takes the lock for id if it is free or its holder is dead.
+// It returns ErrOwnerDead when it took the lock over from a dead holder,
+// and reports whether it holds the lock.
+func (s *State) TryLockOwners(id uint32, o Owners) (bool, error) {
+	if atomic.CompareAndSwapUint32(&s.owner, unlocked, id) {
+		return true, nil
+	}
+	return s.tryTakeOver(id, o)
+}
+
+func (s *State) tryTakeOver(id uint32, o Owners) (bool, error) {
+	v := atomic.LoadUint32(&s.owner)
+	if v == unlocked {
+		return atomic.CompareAndSwapUint32(&s.owner, unlocked, id), nil
+	}
+	if v != id && !o.Alive(v) && atomic.CompareAndSwapUint32(&s.owner, v, id) {
+		return true, ErrOwnerDead
+	}
+	return false, nil
 }
 
 // Lock takes the lock for id, waiting as long as it takes. It recovers a
@@ -147,6 +181,10 @@ func (s *State) lockSlow(ctx context.Context, id uint32, o Owners) error {
 func (s *State) sleep(ctx context.Context, id uint32, o Owners) error {
 	atomic.AddUint32(&s.waiters, oneWaiter)
 	leave := func() { atomic.AddUint32(&s.waiters, ^uint32(oneWaiter-1)) }
+	// A sleeper that takes the lock makes the others' watches stale: they
+	// watch a holder that no longer holds. One of them must look again, or
+	// this process's death would go unnoticed.
+	acquired := func() { leave(); s.wakeOne() }
 	if ctx.Done() != nil {
 		// A cancelled context wakes every sleeper on the word; the others
 		// find the lock still held and sleep again.
@@ -156,9 +194,6 @@ func (s *State) sleep(ctx context.Context, id uint32, o Owners) error {
 		})
 		defer stop()
 	}
-	// The holder is presumed alive for one interval: asking /proc on every
-	// contended acquisition would cost more than most critical sections.
-	lastCheck := time.Now()
 	for {
 		// A running sleeper is what the woken bit promises releasers; one
 		// about to sleep again must clear it first, or the next release
@@ -173,7 +208,7 @@ func (s *State) sleep(ctx context.Context, id uint32, o Owners) error {
 		v := atomic.LoadUint32(&s.owner)
 		if v == unlocked {
 			if atomic.CompareAndSwapUint32(&s.owner, unlocked, id) {
-				leave()
+				acquired()
 				return nil
 			}
 			continue
@@ -181,29 +216,26 @@ func (s *State) sleep(ctx context.Context, id uint32, o Owners) error {
 		if err := ctx.Err(); err != nil {
 			leave()
 			// This sleeper may have been the one woken for a release that
-			// happened meanwhile: pass the wake on rather than strand the
-			// others until their next poll.
-			if atomic.LoadUint32(&s.owner) == unlocked {
-				s.wakeOne()
-			}
+			// happened meanwhile, or the one watching the current holder:
+			// wake another to take its place rather than strand the rest.
+			s.wakeOne()
 			return err
 		}
-		if now := time.Now(); now.Sub(lastCheck) >= pollInterval {
-			lastCheck = now
-			if !o.Alive(v) && atomic.CompareAndSwapUint32(&s.owner, v, id) {
-				leave()
+		slept := time.Now()
+		if o.Sleep(&s.waiters, w, v, seqOne, backstop) {
+			if atomic.CompareAndSwapUint32(&s.owner, v, id) {
+				acquired()
 				return ErrOwnerDead
 			}
+			continue
 		}
-		slept := time.Now()
-		futex.Wait(&s.waiters, w, pollInterval)
-		if time.Since(slept) >= pollInterval && atomic.LoadUint32(&s.owner) == unlocked {
+		if time.Since(slept) >= backstop && atomic.LoadUint32(&s.owner) == unlocked {
 			stranded.Add(1)
 		}
 	}
 }
 
-// stranded counts sleepers that slept a whole poll interval while the lock
-// was free: wake-ups lost by the protocol (or by a killed process). Tests
+// stranded counts sleepers that slept a whole backstop while the lock was
+// free: wake-ups lost by the protocol (or by a killed process). Tests
 // hold it at zero.
 var stranded atomic.Uint64

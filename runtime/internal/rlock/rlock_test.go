@@ -7,12 +7,43 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mprace/mprace/runtime/internal/futex"
 )
 
 // owners is a fake process table: ids in dead are dead, all others alive.
-type owners struct{ dead sync.Map }
+// Its Sleep learns of a death only when it starts, so a test that kills a
+// holder under a sleeper must wake the word itself.
+type owners struct {
+	dead     sync.Map
+	mu       sync.Mutex
+	watching map[uint32]int // sleepers in Sleep, by the holder they watch
+}
+
+func (o *owners) watchers(id uint32) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.watching[id]
+}
 
 func (o *owners) Alive(id uint32) bool { _, d := o.dead.Load(id); return !d }
+
+func (o *owners) Sleep(word *uint32, val, holder, bump uint32, backstop time.Duration) bool {
+	if !o.Alive(holder) {
+		return true
+	}
+	o.mu.Lock()
+	if o.watching == nil {
+		o.watching = make(map[uint32]int)
+	}
+	o.watching[holder]++
+	o.mu.Unlock()
+	futex.Wait(word, val, backstop)
+	o.mu.Lock()
+	o.watching[holder]--
+	o.mu.Unlock()
+	return !o.Alive(holder)
+}
 
 func TestMutualExclusion(t *testing.T) {
 	var s State
@@ -138,9 +169,65 @@ func TestSleepersAreWoken(t *testing.T) {
 	start := time.Now()
 	s.Unlock()
 	got.Wait()
-	if d := time.Since(start); d > pollInterval/2 {
+	if d := time.Since(start); d > time.Second {
 		t.Fatalf("%d sleepers took %v to pass the lock along", n, d)
 	}
+}
+
+func TestTryLockOwnersTakesOverTheDead(t *testing.T) {
+	var s State
+	o := &owners{}
+	s.TryLock(7)
+	if ok, err := s.TryLockOwners(8, o); ok || err != nil {
+		t.Fatalf("TryLockOwners of a live holder's lock = %v, %v; want false, nil", ok, err)
+	}
+	o.dead.Store(uint32(7), true)
+	if ok, err := s.TryLockOwners(8, o); !ok || !errors.Is(err, ErrOwnerDead) {
+		t.Fatalf("TryLockOwners of a dead holder's lock = %v, %v; want true, ErrOwnerDead", ok, err)
+	}
+	if s.Holder() != 8 {
+		t.Fatalf("Holder = %d, want 8", s.Holder())
+	}
+	if ok, err := s.TryLockOwners(9, o); ok || err != nil {
+		t.Fatalf("TryLockOwners of the new holder's lock = %v, %v; want false, nil", ok, err)
+	}
+	s.Unlock()
+	if ok, err := s.TryLockOwners(9, o); !ok || err != nil {
+		t.Fatalf("TryLockOwners of a free lock = %v, %v; want true, nil", ok, err)
+	}
+}
+
+// A sleeper that takes the lock leaves the others watching a holder that
+// no longer holds it: it must wake one, which then watches the new holder,
+// or the new holder's death would go unnoticed.
+func TestSleeperThatAcquiresHandsTheWatchOn(t *testing.T) {
+	var s State
+	o := &owners{}
+	s.TryLock(1)
+	got := make(chan uint32, 2)
+	for _, id := range []uint32{2, 3} {
+		go func() {
+			if err := s.Lock(id, o); err != nil {
+				t.Errorf("Lock: %v", err)
+			}
+			got <- id
+		}()
+	}
+	for o.watchers(1) != 2 {
+		time.Sleep(time.Millisecond)
+	}
+	s.Unlock() // one sleeper gets it; the other must look at it again
+	first := <-got
+	deadline := time.Now().Add(2 * time.Second)
+	for o.watchers(first) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no sleeper watches the new holder %d (watching the old one: %d)", first, o.watchers(1))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s.Unlock()
+	<-got
+	s.Unlock()
 }
 
 func TestUnlockOfUnlockedPanics(t *testing.T) {

@@ -1,0 +1,253 @@
+package cells
+
+import (
+	"strings"
+
+	"golang.org/x/tools/go/ssa"
+
+	"github.com/mprace/mprace/passes/guards"
+	"github.com/mprace/mprace/passes/internal/accesspath"
+	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/flow"
+	"github.com/mprace/mprace/passes/locks"
+)
+
+// Guarded fields and package variables (see passes/guards) are cells too:
+// their loads are reads and their stores writes. The rules judge them only
+// between critical sections of their guarding lock: a read and a write that
+// each hold it (in either mode), in two critical sections or in one shared
+// (read-locked) section. Accesses without the lock are another tool's
+// business (the race detector's, checklocks'), and writes before the value
+// is shared are not accesses of a shared cell at all.
+
+// Mode is how the guarding lock is held at an access.
+type Mode int
+
+const (
+	NotHeld Mode = iota
+	HeldShared
+	HeldExclusive
+)
+
+// Guarding is the guard of an access to a guarded field or variable.
+type Guarding struct {
+	// Lock is the guarding lock in the accessing function's terms (zero
+	// when it cannot be named there).
+	Lock     accesspath.Path
+	Declared bool
+	// Inner is how an accessor held the lock around the access it makes
+	// for this function (NotHeld for direct accesses).
+	Inner Mode
+}
+
+// GuardSummary is the guard of an access an accessor makes, in a fact.
+type GuardSummary struct {
+	// Lock is relative to the accessor's parameters, or a global; zero
+	// when neither.
+	Lock     accesspath.Path
+	Declared bool
+	// Held is how the accessor holds the lock at the access.
+	Held Mode
+}
+
+// guardedAccesses makes the reads and writes of guarded fields and package
+// variables in fn.
+func (c *collector) guardedAccesses(fn *ssa.Function) []*Access {
+	var out []*Access
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			ga, ok := guards.AccessOf(instr)
+			if !ok || guards.Fresh(ga.Addr) {
+				continue
+			}
+			g := c.guards.Of(ga.Var)
+			if g == nil {
+				continue
+			}
+			lock, ok := g.At(ga.Owner)
+			if !ok {
+				continue
+			}
+			cell, ok := accesspath.Of(ga.Addr)
+			if !ok {
+				continue
+			}
+			a := &Access{Op: catalog.Read, Cell: cell, Instr: instr, Method: "read",
+				Guard: &Guarding{Lock: lock, Declared: g.Declared}}
+			if st, ok := instr.(*ssa.Store); ok {
+				a.Op, a.Method, a.Stored = catalog.Write, "write", []ssa.Value{st.Val}
+			} else {
+				a.Value, a.Exact = instr.(*ssa.UnOp), true
+			}
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// dropUnshared removes the guarded accesses of fn made to an object fn
+// itself creates (a composite literal, new, or a constructor NewX()) when fn
+// starts no goroutine: such an object is not shared yet, whichever
+// accessors fn calls on it (fset := token.NewFileSet(); fset.AddFile(name,
+// fset.Base(), n)). Tests (functions of _test.go files) drive the code one
+// step at a time and look at guarded state between steps: their guarded
+// accesses are all removed.
+func (c *collector) dropUnshared(fn *ssa.Function, accs []*Access) []*Access {
+	if f := c.pass.Fset.File(fn.Pos()); f != nil && strings.HasSuffix(f.Name(), "_test.go") {
+		return keep(accs, func(a *Access) bool { return a.Guard == nil })
+	}
+	fresh := make(map[string]bool)
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			switch i := instr.(type) {
+			case *ssa.Go:
+				return accs
+			case *ssa.Alloc:
+				fresh[rootKey(i)] = true
+			case *ssa.Call:
+				if callee := i.Call.StaticCallee(); callee != nil && isConstructor(callee.Name()) {
+					fresh[rootKey(i)] = true
+				}
+			}
+		}
+	}
+	if len(fresh) == 0 {
+		return accs
+	}
+	return keep(accs, func(a *Access) bool { return a.Guard == nil || !fresh[a.Cell.RootKind+":"+a.Cell.RootID] })
+}
+
+func keep(accs []*Access, ok func(*Access) bool) []*Access {
+	out := accs[:0]
+	for _, a := range accs {
+		if ok(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func rootKey(v ssa.Value) string {
+	p, ok := accesspath.Of(v)
+	if !ok {
+		return ""
+	}
+	return p.RootKind + ":" + p.RootID
+}
+
+func isConstructor(name string) bool {
+	return strings.HasPrefix(name, "New") || strings.HasPrefix(name, "new")
+}
+
+// HeldMode returns how the guarding lock of a guarded access is held: by
+// the function making it or, for an accessor, around the access inside.
+func (a *Access) HeldMode() Mode {
+	if a.Guard == nil {
+		return NotHeld
+	}
+	m := a.Guard.Inner
+	if a.Guard.Lock.IsZero() {
+		return m
+	}
+	for _, h := range a.Locks.Held() {
+		if h.Path.Key() != a.Guard.Lock.Key() {
+			continue
+		}
+		if h.Exclusive {
+			m = HeldExclusive
+		} else if m == NotHeld {
+			m = HeldShared
+		}
+	}
+	return m
+}
+
+// Judged reports whether the rules judge read r and write w of one cell
+// together: always for other cells; for a guarded cell, only when both hold
+// its guarding lock.
+func Judged(r, w *Access) bool {
+	if r.Guard == nil && w.Guard == nil {
+		return true
+	}
+	return r.HeldMode() != NotHeld && w.HeldMode() != NotHeld
+}
+
+// ReadLocked returns the read lock of a guarded cell's guard when r and w are
+// in one critical section of it that holds it only for reading: other
+// readers are inside at the same time.
+func ReadLocked(r, w *Access) (locks.Held, bool) {
+	if w.Guard == nil || w.Guard.Lock.IsZero() {
+		return locks.Held{}, false
+	}
+	key := w.Guard.Lock.Key()
+	for _, h := range r.Locks.Held() {
+		if h.Exclusive || h.Path.Key() != key {
+			continue
+		}
+		for _, h2 := range w.Locks.Held() {
+			if !h2.Exclusive && h2.Path.Key() == key && h2.Acq == h.Acq {
+				return h, true
+			}
+		}
+	}
+	return locks.Held{}, false
+}
+
+// Validated reports whether guarded write w happens only after a check,
+// inside w's critical section of the guard, that compares a value read there
+// with one read before the section: an optimistic read validated under the
+// lock (a version number, or the cell itself, read again and compared), so a
+// stale read makes w not happen.
+func Validated(w *Access, accs []*Access) bool {
+	if w.Guard == nil || w.Guard.Lock.IsZero() {
+		return false
+	}
+	key := w.Guard.Lock.Key()
+	for _, r2 := range accs {
+		if r2.Op != catalog.Read || r2.Flow == nil || r2.Guard == nil || r2.Guard.Lock.Key() != key {
+			continue
+		}
+		h, ok := locks.SharedExclusive(r2.Locks, w.Locks)
+		if !ok || h.Path.Key() != key || !flow.Before(r2.Instr, w.Instr) {
+			continue
+		}
+		for _, br := range flow.Controls(w.Instr.Block(), r2.Flow) {
+			for _, r3 := range accs {
+				if r3 == r2 || r3.Op != catalog.Read || r3.Flow == nil || r3.Cell.Key() != r2.Cell.Key() ||
+					!r3.Flow[br.If.Cond] {
+					continue
+				}
+				if _, same := locks.SharedExclusive(r3.Locks, w.Locks); !same {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// summary is g in the terms of fn's parameters, for a fact.
+func (g *Guarding) summary(a *Access, fn *ssa.Function) *GuardSummary {
+	if g == nil {
+		return nil
+	}
+	s := &GuardSummary{Declared: g.Declared, Held: a.HeldMode()}
+	if p, ok := accesspath.Relative(g.Lock, fn); ok {
+		s.Lock = p
+	}
+	return s
+}
+
+// in is the guard of an accessor's access at a call with args.
+func (s *GuardSummary) in(args []ssa.Value) *Guarding {
+	if s == nil {
+		return nil
+	}
+	g := &Guarding{Declared: s.Declared, Inner: s.Held}
+	if !s.Lock.IsZero() {
+		if p, ok := accesspath.Substitute(s.Lock, args); ok {
+			g.Lock = p
+		}
+	}
+	return g
+}

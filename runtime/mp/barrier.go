@@ -1,0 +1,239 @@
+package mp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mprace/mprace/runtime/internal/rlock"
+	"github.com/mprace/mprace/runtime/internal/waitq"
+)
+
+// ErrBrokenBarrier reports a Barrier that can no longer fill: a party died,
+// a waiter gave up (its context ended), or Abort was called. Reset mends it.
+var ErrBrokenBarrier = errors.New("mp: barrier is broken")
+
+// Why a barrier broke, in barrierState.broken.
+const (
+	brokenAbort = 1 + iota
+	brokenDeath
+	brokenCancel
+)
+
+func brokenError(why uint32) error {
+	switch why {
+	case brokenDeath:
+		return fmt.Errorf("mp: Barrier.Wait: a party died: %w", ErrBrokenBarrier)
+	case brokenCancel:
+		return fmt.Errorf("mp: Barrier.Wait: a party gave up waiting: %w", ErrBrokenBarrier)
+	}
+	return fmt.Errorf("mp: Barrier.Wait: aborted: %w", ErrBrokenBarrier)
+}
+
+// maxParties bounds a Barrier's parties and the processes that hold it.
+const maxParties = 64
+
+// Barrier makes a fixed number of parties wait for each other, like
+// Python's multiprocessing.Barrier: each calls Wait, and all return once the
+// last has arrived; then the barrier is ready for the next round.
+//
+// It is robust: the processes that received the Barrier (as a worker
+// argument or in a message) or waited on it are its members, and when one
+// of them dies without arriving and too few live members remain to fill the
+// round, the waiting parties are released at once with ErrBrokenBarrier,
+// instead of waiting forever for a party that died. (A member that exits for
+// good after its last round counts as dead for later rounds that need it.)
+type Barrier struct {
+	_ noCopy
+	syncObj
+}
+
+// barrierState: members records each member's id and the round (plus one)
+// in which it last arrived.
+type barrierState struct {
+	mu      rlock.State
+	parties uint32
+	arrived uint32
+	round   uint32
+	broken  uint32
+	resetTo uint32 // the round a Reset started, so its waiters fail
+	_       uint32
+	w       waitq.Word
+	members [maxParties]struct{ id, arrivedIn uint32 }
+}
+
+// NewBarrier makes a Barrier for parties parties.
+func NewBarrier(parties int) (*Barrier, error) {
+	if parties < 1 || parties > maxParties {
+		return nil, fmt.Errorf("mp: NewBarrier(%d): want 1 to %d parties", parties, maxParties)
+	}
+	b := &Barrier{}
+	if err := b.init("Barrier", sizeOf[barrierState]()); err != nil {
+		return nil, err
+	}
+	b.st().parties = uint32(parties)
+	return b, nil
+}
+
+func (b *Barrier) st() *barrierState { b.valid(); return syncState[barrierState](&b.syncObj) }
+
+func (b *Barrier) lock(st *barrierState) { _ = st.mu.Lock(b.self, b.ref.Arena) }
+
+// join records this process as a member; st.mu is held. It reports false
+// when the table is full of live members.
+func (b *Barrier) join(st *barrierState) (*struct{ id, arrivedIn uint32 }, bool) {
+	free := -1
+	for i := range st.members {
+		m := &st.members[i]
+		if m.id == b.self {
+			return m, true
+		}
+		if free < 0 && (m.id == 0 || !b.ref.Arena.Alive(m.id)) {
+			free = i
+		}
+	}
+	if free < 0 {
+		return nil, false
+	}
+	m := &st.members[free]
+	m.id, m.arrivedIn = b.self, 0
+	return m, true
+}
+
+// Parties returns how many parties the barrier waits for.
+func (b *Barrier) Parties() int { return int(b.st().parties) }
+
+// Wait arrives at the barrier and waits for the other parties. It returns
+// the arrival index of this party in the round (0 for the first, Parties-1
+// for the last), or ErrBrokenBarrier, or ctx's error, which also breaks the
+// barrier for the others (as a timeout does in Python).
+func (b *Barrier) Wait(ctx context.Context) (int, error) {
+	st := b.st()
+	ctx = orBackground(ctx)
+	b.lock(st)
+	if why := st.broken; why != 0 {
+		st.mu.Unlock()
+		return 0, brokenError(why)
+	}
+	me, ok := b.join(st)
+	if !ok {
+		st.mu.Unlock()
+		return 0, fmt.Errorf("mp: Barrier.Wait: more than %d processes hold the barrier", maxParties)
+	}
+	index := int(st.arrived)
+	round := st.round
+	me.arrivedIn = round + 1
+	st.arrived++
+	if st.arrived == st.parties {
+		st.arrived, st.round = 0, round+1
+		st.mu.Unlock()
+		st.w.Notify(0)
+		return index, nil
+	}
+	st.mu.Unlock()
+	for turn := 0; ; turn++ {
+		seen := st.w.Seq()
+		b.lock(st)
+		switch {
+		case st.round != round && st.resetTo != round+1:
+			st.mu.Unlock()
+			return index, nil
+		case st.round != round:
+			st.mu.Unlock()
+			return index, fmt.Errorf("mp: Barrier.Wait: reset: %w", ErrBrokenBarrier)
+		case st.broken != 0:
+			why := st.broken
+			st.mu.Unlock()
+			return index, brokenError(why)
+		case ctx.Err() != nil:
+			st.broken = brokenCancel
+			st.mu.Unlock()
+			st.w.Notify(0)
+			return index, fmt.Errorf("mp: Barrier.Wait: %w", ctx.Err())
+		}
+		missing, watch := b.missing(st, round, turn)
+		if missing {
+			st.broken = brokenDeath
+			st.mu.Unlock()
+			st.w.Notify(0)
+			return index, brokenError(brokenDeath)
+		}
+		st.mu.Unlock()
+		st.w.Sleep(ctx, b.ref.Arena, seen, watch, syncRecheck)
+	}
+}
+
+// missing reports whether the round cannot fill: a member died without
+// arriving in it, and too few live members have yet to arrive. (Too few
+// alone is no proof: parties may not have received the barrier yet.) It also
+// picks a live member that has yet to arrive, to watch. st.mu is held.
+func (b *Barrier) missing(st *barrierState, round uint32, turn int) (bool, uint32) {
+	var candidates []uint32
+	died := false
+	for i := range st.members {
+		m := st.members[i]
+		if m.id == 0 || m.arrivedIn == round+1 {
+			continue
+		}
+		if b.ref.Arena.Alive(m.id) {
+			candidates = append(candidates, m.id)
+		} else {
+			died = true
+		}
+	}
+	if died && len(candidates) < int(st.parties-st.arrived) {
+		return true, 0
+	}
+	if len(candidates) == 0 {
+		return false, 0
+	}
+	return false, candidates[turn%len(candidates)]
+}
+
+// Abort breaks the barrier: parties waiting now, and any that wait later
+// until Reset, get ErrBrokenBarrier.
+func (b *Barrier) Abort() {
+	st := b.st()
+	b.lock(st)
+	st.broken = brokenAbort
+	st.mu.Unlock()
+	st.w.Notify(0)
+}
+
+// Reset mends the barrier for a new round. Parties waiting in the current
+// round get ErrBrokenBarrier.
+func (b *Barrier) Reset() {
+	st := b.st()
+	b.lock(st)
+	st.broken, st.arrived = 0, 0
+	st.round++
+	st.resetTo = st.round
+	st.mu.Unlock()
+	st.w.Notify(0)
+}
+
+// Broken reports whether the barrier is broken.
+func (b *Barrier) Broken() bool {
+	st := b.st()
+	b.lock(st)
+	defer st.mu.Unlock()
+	return st.broken != 0
+}
+
+// GobEncode sends the Barrier to another process of the family.
+func (b *Barrier) GobEncode() ([]byte, error) { return b.encode("Barrier") }
+
+// GobDecode attaches to a Barrier sent by another process of the family,
+// which becomes one of its members.
+func (b *Barrier) GobDecode(data []byte) error {
+	if err := b.decode(data, "Barrier", sizeOf[barrierState]()); err != nil {
+		return err
+	}
+	st := b.st()
+	b.lock(st)
+	defer st.mu.Unlock()
+	if _, ok := b.join(st); !ok {
+		return fmt.Errorf("mp: decode Barrier: more than %d processes hold it", maxParties)
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+package mp
+
+// The synchronisation objects (Event, Semaphore, Barrier, Condition, RLock)
+// are KindSync objects of the family arena, told apart by their
+// fingerprint. Each lays out a struct of fixed size at the object's data;
+// waiters sleep on a waitq.Word in it (see runtime/internal/waitq), watching
+// the process whose death would otherwise strand them.
+
+import (
+	"fmt"
+	"hash/fnv"
+	"time"
+	"unsafe"
+
+	"github.com/mprace/mprace/runtime/internal/arena"
+)
+
+const (
+	syncVersion = 1
+	// syncBackstop bounds a sleep that watches at most one process: it only
+	// covers a wake-up lost to a notifier killed mid-notify.
+	syncBackstop = time.Second
+	// syncRecheck bounds a sleep that depends on several processes, of
+	// which it watches one: the others' liveness is checked this often.
+	syncRecheck = 100 * time.Millisecond
+)
+
+func syncFP(what string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte("mp.sync." + what))
+	return h.Sum64()
+}
+
+// syncObj is the part every synchronisation handle has: its object and this
+// process's owner id.
+type syncObj struct {
+	ref  arena.Ref
+	self uint32
+	what string
+}
+
+func (o *syncObj) init(what string, size uintptr) error {
+	ref, err := newObject(nil, arena.KindSync, syncVersion, syncFP(what), size, "New"+what)
+	if err != nil {
+		return err
+	}
+	o.ref, o.self, o.what = ref, ref.Arena.Self(), what
+	return nil
+}
+
+func (o *syncObj) valid() {
+	if o.ref.Data == nil {
+		panic(fmt.Sprintf("mp: use of a %s not made by New%s", o.what, o.what))
+	}
+}
+
+func (o *syncObj) encode(what string) ([]byte, error) {
+	if o.ref.Data == nil {
+		return nil, fmt.Errorf("mp: encode a %s not made by New%s", what, what)
+	}
+	return o.ref.Encode(arena.KindSync, syncFP(what)), nil
+}
+
+// decode attaches to an object sent by another process, checking that it
+// is a what of at least size bytes.
+func (o *syncObj) decode(b []byte, what string, size uintptr) error {
+	ref, err := arena.Decode(b, arena.KindSync, syncVersion, syncFP(what))
+	if err == nil && ref.Len < uint64(size) {
+		err = fmt.Errorf("%w: %s object of %d bytes, want %d", ErrCorrupt, what, ref.Len, size)
+	}
+	if err != nil {
+		return fmt.Errorf("mp: decode %s: %w", what, err)
+	}
+	o.ref, o.self, o.what = ref, ref.Arena.Self(), what
+	return nil
+}
+
+func syncState[S any](o *syncObj) *S { return (*S)(o.ref.Data) }
+
+func sizeOf[S any]() uintptr { return unsafe.Sizeof(*new(S)) }
