@@ -33,6 +33,9 @@ awk -F' [|] ' '
 		for (r in n) printf "%s | %d | %d | %d | %d | %s |\n", r, n[r], c[r, "true"], c[r, "benign-true"], c[r, "false"], (c[r, "untriaged"] ? c[r, "untriaged"] " untriaged" : sprintf("%.0f%%", 100 * c[r, "false"] / n[r]))
 		printf "| **all** | %d | %d | %d | %d | %s |\n", all, t["true"], t["benign-true"], t["false"], (t["untriaged"] ? t["untriaged"] " untriaged" : sprintf("%.0f%%", 100 * t["false"] / all))
 	}' <<<"$rows" | sort
+for f in "$here/results/$run"/*.txt; do
+	[[ -s $f ]] || echo "| $(basename "$f" .txt) | 0 | 0 | 0 | 0 | - |"
+done
 echo
 echo "| repository | commit | file:line | check | cell | verdict | why |"
 echo "|---|---|---|---|---|---|---|"
