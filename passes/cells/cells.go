@@ -13,6 +13,7 @@ import (
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
 	"github.com/mprace/mprace/passes/internal/flow"
+	"github.com/mprace/mprace/passes/internal/report"
 	"github.com/mprace/mprace/passes/locks"
 )
 
@@ -24,7 +25,7 @@ var Analyzer = &analysis.Analyzer{
 	Run:        run,
 	Requires:   []*analysis.Analyzer{buildssa.Analyzer, locks.Analyzer},
 	ResultType: reflect.TypeFor[*Result](),
-	FactTypes:  []analysis.Fact{new(Accessor)},
+	FactTypes:  []analysis.Fact{new(Accessor), new(SingleWriter)},
 }
 
 // Access is one read, write or atomic update of a cell.
@@ -63,6 +64,9 @@ type Access struct {
 	// write. For an accessor that is its own check-then-act, reported
 	// there; its callers' checks are not what decides the write.
 	SelfChecked bool
+	// SingleWriter: the cell is declared written by one goroutine by
+	// design (see SingleWriterDirective); the checks skip it.
+	SingleWriter bool
 	// Depth: see Summary.Depth.
 	Depth int
 	// Locks are the locks held when the access happens.
@@ -78,6 +82,11 @@ func (a *Access) Pos() token.Pos {
 		return u.X.Pos() // an implicit load of x.f: the selection's
 	}
 	return token.NoPos
+}
+
+// Report gives what a report says about the access.
+func (a *Access) Report() report.Access {
+	return report.Access{Op: a.Op, Cell: a.Cell, Call: a.Call, Via: a.Via, Method: a.Method, Pos: a.Pos()}
 }
 
 // Result holds the accesses of each function of the package.
@@ -103,7 +112,9 @@ func (r *Result) EachWrite(f func(w *Access, all []*Access)) {
 func run(pass *analysis.Pass) (any, error) {
 	ssainfo := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
 	funcs := locks.Funcs(ssainfo)
+	exportSingleWriters(pass)
 	c := &collector{
+		sw:        make(map[types.Object]bool),
 		atomic:    atomicLocations(funcs),
 		pass:      pass,
 		locks:     pass.ResultOf[locks.Analyzer].(*locks.Result),
@@ -140,6 +151,8 @@ type collector struct {
 	// atomic holds the variables and fields the package accesses with
 	// sync/atomic functions.
 	atomic map[types.Object]bool
+	// sw caches single-writer declarations by object.
+	sw map[types.Object]bool
 }
 
 // collect finds the accesses of fn.
@@ -156,6 +169,7 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 				cc, deferred = i.Common(), true
 			case *ssa.UnOp, *ssa.Store:
 				if a := c.plain(instr); a != nil {
+					a.SingleWriter = c.singleWriter(cellObject(addrOf(instr)))
 					out = append(out, a)
 				}
 				continue
@@ -166,6 +180,7 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 			if call, ok := catalog.Classify(cc); ok {
 				if a := direct(ci, call); a != nil {
 					a.Deferred = deferred
+					a.SingleWriter = c.singleWriter(cellObject(call.Recv))
 					out = append(out, a)
 					if call.M.Size && call.M.Index >= 0 {
 						// The entry count changes too: a Len check
@@ -189,7 +204,7 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 	for _, a := range out {
 		if a.Op == catalog.Write || a.Op == catalog.Update {
 			a.Claimed = claimed(a, out)
-			a.Guarded = a.Guarded || a.Claimed || rechecked(a, out) || c.lockClaimed(a)
+			a.Guarded = a.Guarded || a.Claimed || rechecked(a, out) || c.lockClaimed(a) || tested(a)
 			a.SelfChecked = a.Via == nil && selfChecked(a, out)
 		}
 	}
@@ -257,7 +272,8 @@ func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, defe
 			continue
 		}
 		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj, Closure: callee.Parent() != nil,
-			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact}
+			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact,
+			SingleWriter: s.SingleWriter || (obj != nil && c.singleWriter(obj))}
 		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
 			a.Value = resultValue(v, s.Result)
 		}
@@ -311,7 +327,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				i, exact = returnedAs(fn, a.Value)
 			}
 			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
-				Exact: exact && a.Exact})
+				Exact: exact && a.Exact, SingleWriter: a.SingleWriter})
 		case catalog.Write, catalog.Update:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
@@ -319,7 +335,7 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				}
 			}
 			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded || a.SelfChecked,
-				Depth: a.Depth}
+				Depth: a.Depth, SingleWriter: a.SingleWriter}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
 					s.Params = append(s.Params, j)
@@ -352,7 +368,7 @@ func dedupe(sums []Summary) []Summary {
 	seen := make(map[string]bool)
 	var out []Summary
 	for _, s := range sums {
-		k := fmt.Sprint(s.Op, s.Cell.Key(), s.Result, s.Exact, s.Params, s.Guarded)
+		k := fmt.Sprint(s.Op, s.Cell.Key(), s.Result, s.Exact, s.Params, s.Guarded, s.SingleWriter)
 		if seen[k] {
 			continue
 		}

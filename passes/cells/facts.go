@@ -33,6 +33,8 @@ type Summary struct {
 	// under that same lock (double-checked locking), or by a successful
 	// CompareAndSwap of the cell (the CAS claimed it).
 	Guarded bool
+	// SingleWriter: the cell is declared single-writer.
+	SingleWriter bool
 	// Depth counts the accessors between the function and the cell
 	// operation (0: the function calls it itself).
 	Depth int

@@ -71,16 +71,7 @@ func (c *collector) plain(instr ssa.Instruction) *Access {
 	if len(c.atomic) == 0 {
 		return nil
 	}
-	var addr ssa.Value
-	switch i := instr.(type) {
-	case *ssa.UnOp:
-		if i.Op != token.MUL {
-			return nil
-		}
-		addr = i.X
-	case *ssa.Store:
-		addr = i.Addr
-	}
+	addr := addrOf(instr)
 	if obj := location(addr); obj == nil || !c.atomic[obj] {
 		return nil
 	}
@@ -92,4 +83,17 @@ func (c *collector) plain(instr ssa.Instruction) *Access {
 		return &Access{Op: catalog.Write, Cell: p, Instr: instr, Method: PlainWrite, Stored: []ssa.Value{st.Val}}
 	}
 	return &Access{Op: catalog.Read, Cell: p, Instr: instr, Method: PlainRead, Value: instr.(*ssa.UnOp), Exact: true}
+}
+
+// addrOf returns the address a load or store accesses, or nil.
+func addrOf(instr ssa.Instruction) ssa.Value {
+	switch i := instr.(type) {
+	case *ssa.UnOp:
+		if i.Op == token.MUL {
+			return i.X
+		}
+	case *ssa.Store:
+		return i.Addr
+	}
+	return nil
 }

@@ -30,7 +30,7 @@ func run(pass *analysis.Pass) (any, error) {
 	for _, fn := range res.Order {
 		accs := res.Funcs[fn]
 		for _, w := range accs {
-			if !isAct(w) || w.Guarded {
+			if !isAct(w) || w.Guarded || w.SingleWriter {
 				continue
 			}
 			if r, br, ok := decidedBy(w, accs); ok {
@@ -77,7 +77,8 @@ func casFix(r, w *cells.Access) bool {
 // outside one critical section with w.
 func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branch, bool) {
 	for _, r := range accs {
-		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr {
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr ||
+			r.SingleWriter {
 			continue // a callee that both reads and writes answers for itself
 		}
 		if r.Flow.Meets(w.Stored...) {
@@ -97,7 +98,7 @@ func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branc
 }
 
 func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
-	cell := rep.CellName(w)
+	cell := rep.CellName(w.Report())
 	cond := ""
 	if c, rd := rep.Where(br.Pos(), w.Pos()), rep.Where(r.Pos(), w.Pos()); c != rd && br.Pos().IsValid() {
 		cond = " (condition at " + c + ")"
@@ -105,7 +106,7 @@ func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 	msg := fmt.Sprintf("check-then-act on %s: written by %s at %s because of the value read by %s at %s%s, "+
 		"with no lock held from the check through the write, so two goroutines or "+
 		"processes can both pass the check and both write; %s",
-		cell, report.Op(w), rep.Where(w.Pos(), w.Pos()), report.Op(r), rep.Where(r.Pos(), w.Pos()),
+		cell, report.Op(w.Report()), rep.Where(w.Pos(), w.Pos()), report.Op(r.Report()), rep.Where(r.Pos(), w.Pos()),
 		cond, remedy(w))
 	pos, end := w.Pos(), w.Pos()
 	if call := rep.CallAt(w.Pos()); call != nil {

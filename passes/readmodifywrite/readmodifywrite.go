@@ -28,6 +28,9 @@ func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
 	rep := report.New(pass)
 	res.EachWrite(func(w *cells.Access, accs []*cells.Access) {
+		if w.SingleWriter {
+			return
+		}
 		if r := lostUpdate(w, accs); r != nil {
 			reportLost(rep, r, w)
 		} else if r := capturedRead(w, res); r != nil {
@@ -44,7 +47,8 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 		return nil // a CompareAndSwap of the cell decided the write: it claimed the cell
 	}
 	for _, r := range accs {
-		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr {
+		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr ||
+			r.SingleWriter {
 			continue // a callee that both reads and writes answers for itself
 		}
 		if !r.Flow.Meets(w.Stored...) || restores(r, w) {
@@ -59,16 +63,16 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 }
 
 func reportLost(rep *report.Reporter, r, w *cells.Access) {
-	cell := rep.CellName(w)
+	cell := rep.CellName(w.Report())
 	edit, fixed := fix(rep, r, w)
-	remedy := rep.Remedy(w)
+	remedy := rep.Remedy(w.Report())
 	if fixed {
-		remedy = "use " + edit.Call + rep.OwnLock(w)
+		remedy = "use " + edit.Call + rep.OwnLock(w.Report())
 	}
 	msg := fmt.Sprintf("non-atomic read-modify-write of %s: read by %s at %s and written by %s at %s "+
 		"with no lock held from the read through the write, so an update made in between by another "+
 		"goroutine or process is lost; %s",
-		cell, report.Op(r), rep.Where(r.Pos(), w.Pos()), report.Op(w), rep.Where(w.Pos(), w.Pos()), remedy)
+		cell, report.Op(r.Report()), rep.Where(r.Pos(), w.Pos()), report.Op(w.Report()), rep.Where(w.Pos(), w.Pos()), remedy)
 	var fixes []analysis.SuggestedFix
 	if fixed {
 		fixes = append(fixes, edit.Fix)

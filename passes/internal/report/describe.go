@@ -2,15 +2,27 @@ package report
 
 import (
 	"go/ast"
+	"go/token"
 	"go/types"
 	"strings"
 
-	"github.com/mprace/mprace/passes/cells"
+	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
 )
 
+// Access is what a report says about one access of a cell; the cells pass
+// gives it for each of its accesses (cells.Access.Report).
+type Access struct {
+	Op     catalog.Op
+	Cell   accesspath.Path
+	Call   catalog.Call // the cell operation, for direct accesses
+	Via    *types.Func  // the accessor that makes the access, if any
+	Method string       // the cell operation underneath
+	Pos    token.Pos
+}
+
 // Op words how an access is made: "Load", or "s.Get (Load)" for an accessor.
-func Op(a *cells.Access) string {
+func Op(a Access) string {
 	if a.Via != nil {
 		name := a.Via.Name()
 		if sig, ok := a.Via.Type().(*types.Signature); ok && sig.Recv() != nil {
@@ -37,7 +49,7 @@ func recvName(t types.Type) string {
 // rewrite is offered. It names the handle whose method makes the update
 // atomic (d, not the element d["k"]), the key or index as written, and the
 // method's real shape, so the advice can be typed in as given.
-func (r *Reporter) Remedy(a *cells.Access) string {
+func (r *Reporter) Remedy(a Access) string {
 	if a.Via != nil {
 		return "hold one lock from the read through the write, or give the type an atomic update method"
 	}
@@ -77,7 +89,7 @@ func (r *Reporter) Remedy(a *cells.Access) string {
 // OwnLock words the alternative of holding the handle's own lock, for
 // handles that have one: ", or hold d.Lock() from the read through the
 // write"; it returns "" for other cells.
-func (r *Reporter) OwnLock(a *cells.Access) string {
+func (r *Reporter) OwnLock(a Access) string {
 	if a.Via != nil || a.Call.Func || a.Call.Type == nil {
 		return ""
 	}
@@ -90,9 +102,9 @@ func (r *Reporter) OwnLock(a *cells.Access) string {
 
 // handle returns the receiver of a's call as written, and for an element
 // access the key or index argument as written ("" otherwise).
-func (r *Reporter) handle(a *cells.Access) (handle, key string) {
+func (r *Reporter) handle(a Access) (handle, key string) {
 	idx := a.Call.M.Index
-	if call := r.CallAt(a.Pos()); call != nil {
+	if call := r.CallAt(a.Pos); call != nil {
 		if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
 			handle = r.Text(sel.X)
 			if idx >= 0 && idx < len(call.Args) {
@@ -111,8 +123,8 @@ func (r *Reporter) handle(a *cells.Access) (handle, key string) {
 
 // elemType spells the type of the value a writes (V of a Dict, T of an
 // Array), from the written argument's parameter, or "".
-func (r *Reporter) elemType(a *cells.Access) string {
-	call := r.CallAt(a.Pos())
+func (r *Reporter) elemType(a Access) string {
+	call := r.CallAt(a.Pos)
 	if call == nil || a.Call.M.Value < 0 {
 		return ""
 	}
@@ -147,17 +159,17 @@ func Integer(t types.Type) (isInt, signed bool) {
 }
 
 // IsWrite reports whether a is a plain write (not an atomic update).
-func IsWrite(a *cells.Access) bool { return a.Op == catalog.Write }
+func IsWrite(a Access) bool { return a.Op == catalog.Write }
 
 // CellName names the cell of a as the source writes it. Paths rooted at an
 // unnamed value (the result of a call) are spelled from the call's receiver
 // or pointer argument instead.
-func (r *Reporter) CellName(a *cells.Access) string {
+func (r *Reporter) CellName(a Access) string {
 	name := a.Cell.String()
 	if !strings.Contains(name, "(t") {
 		return name
 	}
-	call := r.CallAt(a.Pos())
+	call := r.CallAt(a.Pos)
 	if call == nil {
 		return name
 	}
