@@ -11,7 +11,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 run=$1
 if [[ $run == all ]]; then # triage.md: the header, then precision's table and main's
 	cat "$here/triage-header.md"
-	for r in precision main; do
+	for r in precision-0e7d1ab precision main; do
+		[[ -d $here/results/$r ]] || continue
 		printf '## Run: %s\n\n' "$r"
 		"$0" "$r"
 		echo
