@@ -12,7 +12,7 @@ run=$1
 if [[ $run == all ]]; then # triage.md: the header, then precision's table and main's
 	cat "$here/triage-header.md"
 	for r in precision-0e7d1ab precision main; do
-		[[ -d $here/results/$r ]] || continue
+		compgen -G "$here/results/$r/*.txt" >/dev/null || continue
 		printf '## Run: %s\n\n' "$r"
 		"$0" "$r"
 		echo
