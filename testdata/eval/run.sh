@@ -88,9 +88,9 @@ evalrepo() { # NAME REPO COMMIT MODDIR PKGS
 		dir=$(checkout "$repo" "$commit")/$moddir
 		(cd "$dir" && go mod download)
 	fi
-	(cd "$dir" && go list -export -test -deps $pkgs >/dev/null)
 	plain="0 0"
 	if [[ ${EVAL_TIME:-1} != 0 ]]; then
+		(cd "$dir" && go list -export -test -deps $pkgs >/dev/null) # warm-up, for fair times only
 		(cd "$dir" && /usr/bin/time -f '%e %M' -o "$bin/plain.time" go vet -printf.funcs="evalnonce$$$RANDOM" $pkgs >/dev/null 2>&1) || true
 		plain=$(tail -1 "$bin/plain.time") # time says "Command exited with non-zero status" first when vet finds something
 	fi

@@ -2,12 +2,23 @@
 # Joins a run's findings (results/RUN/<repo>.txt) with the verdicts of verdicts.tsv
 # and prints the triage table (markdown) of that run, with the counts per repository.
 #
-#   testdata/eval/triage.sh RUN [COMMIT-OF-THE-ANALYZER]   e.g. triage.sh precision >triage-precision.md
+#   testdata/eval/triage.sh RUN      e.g. triage.sh precision
+#   testdata/eval/triage.sh all      triage.md: triage-header.md, then the tables of the runs precision and main
 #
 # A finding is keyed by repository, file:line, check and cell; one without a verdict is "untriaged".
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 run=$1
+if [[ $run == all ]]; then # triage.md: the header, then precision's table and main's
+	cat "$here/triage-header.md"
+	for r in precision-0e7d1ab precision main; do
+		compgen -G "$here/results/$r/*.txt" >/dev/null || continue
+		printf '## Run: %s\n\n' "$r"
+		"$0" "$r"
+		echo
+	done
+	exit 0
+fi
 rows=$(for f in "$here/results/$run"/*.txt; do
 	name=$(basename "$f" .txt)
 	commit=$(awk -F'\t' -v n="$name" '$1 == n {print substr($3, 1, 12)}' "$here/repos.tsv")
@@ -33,6 +44,9 @@ awk -F' [|] ' '
 		for (r in n) printf "%s | %d | %d | %d | %d | %s |\n", r, n[r], c[r, "true"], c[r, "benign-true"], c[r, "false"], (c[r, "untriaged"] ? c[r, "untriaged"] " untriaged" : sprintf("%.0f%%", 100 * c[r, "false"] / n[r]))
 		printf "| **all** | %d | %d | %d | %d | %s |\n", all, t["true"], t["benign-true"], t["false"], (t["untriaged"] ? t["untriaged"] " untriaged" : sprintf("%.0f%%", 100 * t["false"] / all))
 	}' <<<"$rows" | sort
+for f in "$here/results/$run"/*.txt; do
+	[[ -s $f ]] || echo "| $(basename "$f" .txt) | 0 | 0 | 0 | 0 | - |"
+done
 echo
 echo "| repository | commit | file:line | check | cell | verdict | why |"
 echo "|---|---|---|---|---|---|---|"
