@@ -5,4 +5,4 @@
 # test on the fixtures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MPRACE_COMPARE="${1:-std}" go test -count=1 -timeout 0 -run '^TestAgreesWithVet$' -v ./cmd/mprace
+MPRACE_COMPARE="${*:-std}" go test -count=1 -timeout 0 -run '^TestAgreesWithVet$' -v ./cmd/mprace

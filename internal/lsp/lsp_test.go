@@ -215,3 +215,19 @@ func TestNoGopls(t *testing.T) {
 	})
 	c.shutdown()
 }
+
+// TestMalformed sends a frame whose body is not JSON-RPC, then a
+// well-formed initialize: the server says why in its log and answers the
+// initialize.
+func TestMalformed(t *testing.T) {
+	dir := newModule(t, "racy")
+	c := startServer(t, dir, "-gopls", "off")
+	if _, err := c.stdin.Write([]byte("Content-Length: 9\r\n\r\n{\"bad\": ]")); err != nil {
+		t.Fatal(err)
+	}
+	c.initialize(dir)
+	c.shutdown()
+	if !strings.Contains(c.stderr.String(), "ignoring a malformed message") {
+		t.Errorf("server log does not mention the malformed message:\n%s", c.stderr)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"sync"
 	"time"
 
@@ -124,12 +125,20 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error
 
 	readErr := make(chan error, 1)
 	go func() {
-		for {
+		for bad := 0; ; {
 			m, err := s.editor.read()
 			if err != nil {
-				readErr <- err
-				return
+				bad++
+				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed) || bad > 100 {
+					readErr <- err
+					return
+				}
+				// A message that is not JSON-RPC has been read whole (or a
+				// bad header line skipped): say so and go on with the next.
+				s.log.Printf("ignoring a malformed message from the editor: %v", err)
+				continue
 			}
+			bad = 0
 			s.fromEditor(m)
 		}
 	}()

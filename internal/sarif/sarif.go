@@ -34,7 +34,6 @@ func Write(w io.Writer, results []driver.PackageResult, root string) error {
 	}
 	for _, c := range analyzer.Checks {
 		run.AddRule(c.Name()).
-			WithName(ruleName(c.Name())).
 			WithShortDescription(gosarif.NewMultiformatMessageString().WithText(c.Title)).
 			WithFullDescription(gosarif.NewMultiformatMessageString().WithText(c.Why)).
 			WithHelp(gosarif.NewMultiformatMessageString().WithText(c.Doc())).
@@ -82,18 +81,6 @@ func Write(w io.Writer, results []driver.PackageResult, root string) error {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// ruleName turns "readmodifywrite" into the PascalCase name SARIF viewers
-// show: "ReadModifyWrite".
-func ruleName(check string) string {
-	switch check {
-	case "readmodifywrite":
-		return "ReadModifyWrite"
-	case "checkthenact":
-		return "CheckThenAct"
-	}
-	return check
-}
 
 func severity(check string) string {
 	if c, ok := analyzer.Lookup(check); ok {

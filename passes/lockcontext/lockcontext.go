@@ -25,6 +25,8 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{buildssa.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 func run(pass *analysis.Pass) (any, error) {
 	rep := report.New(pass)
 	for _, fn := range locks.Funcs(pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)) {

@@ -25,6 +25,8 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{inspect.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 // program is what one package does with workers.
 type program struct {
 	pass  *analysis.Pass
@@ -35,6 +37,8 @@ type program struct {
 	// registered by the tests or the package they test. "" when none.
 	forMain, forTests string
 }
+
+func init() { report.DefineFlags(&Analyzer.Flags) }
 
 func run(pass *analysis.Pass) (any, error) {
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)

@@ -22,6 +22,8 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{inspect.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 // encoded lists the constructors whose type arguments travel through gob
 // when they are not raw, with what fails then.
 var encoded = map[string]string{
@@ -32,6 +34,8 @@ var encoded = map[string]string{
 	"ManagedList": "the first Append or Set fails",
 	"NewFunc":     "Start fails to encode the argument",
 }
+
+func init() { report.DefineFlags(&Analyzer.Flags) }
 
 func run(pass *analysis.Pass) (any, error) {
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)

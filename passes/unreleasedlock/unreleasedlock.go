@@ -25,6 +25,8 @@ var Analyzer = &analysis.Analyzer{
 	Requires: []*analysis.Analyzer{buildssa.Analyzer, locks.Analyzer},
 }
 
+func init() { report.DefineFlags(&Analyzer.Flags) }
+
 // lockUse is what one function does with one runtime/mp lock.
 type lockUse struct {
 	path     accesspath.Path
@@ -32,6 +34,8 @@ type lockUse struct {
 	acqInstr []ssa.Instruction
 	releases []ssa.Instruction // Unlock calls and defers
 }
+
+func init() { report.DefineFlags(&Analyzer.Flags) }
 
 func run(pass *analysis.Pass) (any, error) {
 	held := pass.ResultOf[locks.Analyzer].(*locks.Result)

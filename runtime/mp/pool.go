@@ -232,6 +232,39 @@ func (p *Pool[A, R]) Unordered(ctx context.Context, inputs []A, chunk int) iter.
 	}
 }
 
+// Imap runs the function on every input and yields the results in input
+// order as they become available (Python's imap), each with nil or a
+// *TaskError. Breaking out of the loop, or ctx ending, abandons the inputs
+// not yet done; ctx's end is yielded as a last error.
+func (p *Pool[A, R]) Imap(ctx context.Context, inputs []A, chunk int) iter.Seq2[R, error] {
+	return func(yield func(R, error) bool) {
+		if len(inputs) == 0 {
+			return
+		}
+		ctx = orBackground(ctx)
+		s := &orderedSink[R]{slots: make([]streamed[R], len(inputs)), ready: make([]chan struct{}, len(inputs))}
+		for i := range s.ready {
+			s.ready[i] = make(chan struct{})
+		}
+		defer s.cancel()
+		if err := p.submit(ctx, inputs, chunk, s); err != nil {
+			yield(*new(R), err)
+			return
+		}
+		for i := range inputs {
+			select {
+			case <-s.ready[i]:
+				if !yield(s.slots[i].r, s.slots[i].err) {
+					return
+				}
+			case <-ctx.Done():
+				yield(*new(R), fmt.Errorf("mp: Pool.Imap: %w", ctx.Err()))
+				return
+			}
+		}
+	}
+}
+
 // Submit runs the function on x in some worker and returns a handle to its
 // result at once (Python's apply_async). Cancelling ctx before a worker
 // takes x abandons it; the handle then reports ctx's error.

@@ -81,6 +81,22 @@ func (s *streamSink[R]) deliver(_ int, r R, err error) { s.ch <- streamed[R]{r, 
 func (s *streamSink[R]) cancelled() bool               { return s.gone.Load() }
 func (s *streamSink[R]) cancel()                       { s.gone.Store(true) }
 
+// orderedSink holds Imap's results until the loop reaches them: each slot
+// is written once, before its channel closes.
+type orderedSink[R any] struct {
+	slots []streamed[R]
+	ready []chan struct{}
+	gone  atomic.Bool
+}
+
+func (s *orderedSink[R]) deliver(i int, r R, err error) {
+	s.slots[i] = streamed[R]{r, err}
+	close(s.ready[i])
+}
+
+func (s *orderedSink[R]) cancelled() bool { return s.gone.Load() }
+func (s *orderedSink[R]) cancel()         { s.gone.Store(true) }
+
 // AsyncResult is the result of one Pool.Submit, to be collected later
 // (Python's AsyncResult).
 type AsyncResult[R any] struct {

@@ -30,7 +30,8 @@ type poolSlot[A, R any] struct {
 	mu             sync.Mutex
 	cond           *sync.Cond // room for a batch, or a change of worker
 	proc           *Process
-	ctx            context.Context // ends when proc dies
+	cur            atomic.Pointer[Process] // proc, for kill, which must not wait for mu
+	ctx            context.Context         // ends when proc dies
 	inflight       []poolBatch[A, R]
 	seq            uint32
 	sent           int  // inputs sent to the current worker
@@ -91,11 +92,16 @@ func (s *poolSlot[A, R]) start() error {
 		cancel()
 	}()
 	s.proc, s.ctx, s.sent, s.retired, s.dead = proc, ctx, 0, false, false
+	s.cur.Store(proc)
 	return nil
 }
 
-// kill ends the slot for Terminate.
+// kill ends the slot for Terminate. It kills the worker before it takes
+// mu, which a feeder holds while it waits for room in the worker's inbox.
 func (s *poolSlot[A, R]) kill() {
+	if p := s.cur.Load(); p != nil {
+		p.Kill()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.finished = true

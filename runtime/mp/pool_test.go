@@ -421,3 +421,26 @@ func TestPoolLargeResults(t *testing.T) {
 		}
 	}
 }
+
+func TestPoolImapInOrder(t *testing.T) {
+	p := newPool(t, troubleFunc, 2)
+	in := make([]int, 3000)
+	for i := range in {
+		in[i] = i + 1000 // clear of troubleFunc's 3, 5 and 777
+	}
+	in[1234] = 3
+	i := 0
+	for r, err := range p.Imap(context.Background(), in, 7) {
+		if i == 1234 {
+			if !errors.Is(err, mp.ErrClosed) {
+				t.Fatalf("result 1234: %v, want the function's error", err)
+			}
+		} else if err != nil || r != in[i]+1 {
+			t.Fatalf("result %d: %d, %v; want %d", i, r, err, in[i]+1)
+		}
+		i++
+	}
+	if i != len(in) {
+		t.Fatalf("%d results for %d inputs", i, len(in))
+	}
+}
