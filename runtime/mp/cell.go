@@ -68,11 +68,19 @@ type ownLock struct {
 	// named is set for an object of a Manager, whose file may be truncated
 	// under it: its methods run guarded (see guarded).
 	named bool
+	// release is rlock.State.Unlock, guarded for a Manager's object: one
+	// indirect call, so that unlock still inlines into Unlock.
+	release func(*rlock.State)
 }
 
 func (o *ownLock) bindLock(ref arena.Ref) {
 	o.ref, o.mu, o.self = ref, (*rlock.State)(ref.Data), ref.Arena.Self()
 	o.named = ref.Arena.Named()
+	o.release = (*rlock.State).Unlock
+	if o.named {
+		a := ref.Arena
+		o.release = func(s *rlock.State) { guardedDo(a, s.Unlock) }
+	}
 }
 
 // guardedDo is guarded for f without a result.
@@ -102,25 +110,14 @@ func (o *ownLock) lock() {
 	_ = o.mu.Lock(o.self, o.ref.Arena)
 }
 
-func (o *ownLock) unlock() {
-	if o.named {
-		o.unlockNamed()
-		return
-	}
-	o.mu.Unlock()
-}
+func (o *ownLock) unlock() { o.release(o.mu) }
 
-// lockNamed and unlockNamed stay out of line, so that lock and unlock of the
-// family's objects inline.
+// lockNamed stays out of line, so that lock of the family's objects stays
+// small.
 //
 //go:noinline
 func (o *ownLock) lockNamed() {
 	guarded(o.ref.Arena, func() error { return o.mu.Lock(o.self, o.ref.Arena) })
-}
-
-//go:noinline
-func (o *ownLock) unlockNamed() {
-	guardedDo(o.ref.Arena, o.mu.Unlock)
 }
 
 // tryLock takes the lock if it is free or its holder died. On a Manager

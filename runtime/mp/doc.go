@@ -17,9 +17,9 @@
 // slices as they are, others through encoding/gob, in which handles encode
 // themselves as references to the same shared objects.
 //
-// A Manager is a named arena under /dev/shm (mode 0600) holding named Dicts
-// and Lists, for programs that are not of one family: a daemon creates it, a
-// command-line tool opens it by name.
+// A Manager is a named arena in $XDG_RUNTIME_DIR, or /dev/shm without one
+// (mode 0600), holding any shared object by name, for programs that are not
+// of one family: a daemon creates it, a command-line tool opens it by name.
 //
 // Every handle has a safe read-modify-write. Int and IntArray have atomic
 // Add, CompareAndSwap and Swap; every Value and Array has Update, which runs

@@ -23,10 +23,15 @@ const (
 	DefaultManagerSize = 1 << 30
 )
 
-// Manager is a named shared space under /dev/shm that unrelated programs
-// open by name, holding named Dicts and Lists, like Python's
-// multiprocessing.Manager without its server process. The file is the
-// user's alone (mode 0600) and outlives its processes until Unlink.
+// Manager is a named shared space that unrelated programs open by name,
+// holding Locks, Values, Arrays, Queues, Dicts and Lists by name (see
+// ManagedLock and the other Managed functions), like Python's
+// multiprocessing.Manager without its server process. Its file is
+// $XDG_RUNTIME_DIR/mprace-NAME when XDG_RUNTIME_DIR is set (a directory only
+// the user can write, so no other user can take the name), and
+// /dev/shm/mprace-NAME otherwise. The file is the user's alone (mode 0600)
+// and outlives its processes until Unlink. A file truncated under its users
+// gives them ErrCorrupt, never SIGBUS.
 //
 // Workers started with Func.Start inherit the family's arena, not a
 // Manager: a worker that needs one opens it by name with OpenManager.

@@ -99,7 +99,9 @@ func TestCancelKills(t *testing.T) {
 func TestCancelWithGrace(t *testing.T) {
 	t.Run("entry stops", func(t *testing.T) {
 		r, w := pipe(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		// The deadline must not pass before the worker has started, which
+		// on a loaded machine takes longer than a few milliseconds.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		p, err := Start(ctx, "block", nil, []*os.File{w}, WithGrace(time.Minute))
 		if err != nil {
