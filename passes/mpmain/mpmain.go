@@ -38,8 +38,6 @@ type program struct {
 	forMain, forTests string
 }
 
-func init() { report.DefineFlags(&Analyzer.Flags) }
-
 func run(pass *analysis.Pass) (any, error) {
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	p := &program{pass: pass, rep: report.New(pass), funcs: make(map[*types.Func]*ast.FuncDecl)}

@@ -35,8 +35,6 @@ var encoded = map[string]string{
 	"NewFunc":     "Start fails to encode the argument",
 }
 
-func init() { report.DefineFlags(&Analyzer.Flags) }
-
 func run(pass *analysis.Pass) (any, error) {
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	rep := report.New(pass)

@@ -35,8 +35,6 @@ type lockUse struct {
 	releases []ssa.Instruction // Unlock calls and defers
 }
 
-func init() { report.DefineFlags(&Analyzer.Flags) }
-
 func run(pass *analysis.Pass) (any, error) {
 	held := pass.ResultOf[locks.Analyzer].(*locks.Result)
 	rep := report.New(pass)
