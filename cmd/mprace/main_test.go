@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mprace/mprace/internal/testmodule"
 )
@@ -24,7 +26,12 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	mprace = filepath.Join(dir, "mprace")
-	if out, err := exec.Command("go", "build", "-o", mprace, ".").CombinedOutput(); err != nil {
+	// A build ID of its own: go vet caches a vet tool's results by the
+	// tool's content, and a result cached while a package was only a
+	// dependency (no output) would hide its findings from a later vet
+	// (and the other way round).
+	buildID := fmt.Sprintf("-ldflags=-buildid=mprace-test-%d", time.Now().UnixNano())
+	if out, err := exec.Command("go", "build", buildID, "-o", mprace, ".").CombinedOutput(); err != nil {
 		panic(string(out))
 	}
 	code := m.Run()
