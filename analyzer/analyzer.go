@@ -14,6 +14,7 @@ import (
 	"github.com/mprace/mprace/passes/mpmain"
 	"github.com/mprace/mprace/passes/rawtype"
 	"github.com/mprace/mprace/passes/readmodifywrite"
+	"github.com/mprace/mprace/passes/unreleasedlock"
 )
 
 // Check documents one reporting analyzer of the suite.
@@ -179,6 +180,36 @@ _ = l.LockContext(ctx)`,
 	return err
 }
 defer l.Unlock()`,
+		Since:    "v0.2.0",
+		Severity: "error",
+	},
+	{
+		Analyzer: unreleasedlock.Analyzer,
+		Title:    "runtime/mp lock left held on some returns",
+		Why: `A runtime/mp lock is shared by every process of the family. A function that
+takes one and returns on some path without releasing it, while it releases
+it on others, leaves it held: every process that waits for the lock blocks
+until this process exits (the next waiter then takes it over and is told
+ErrOwnerDead).
+
+Functions that return holding the lock on every path are lock helpers, whose
+callers release it, and are not reported; nor are functions that return
+holding it exactly when they report success (a nil error, or true), such as
+LockContext and TryLock wrappers. The fix, offered when it is the same thing
+(one Lock at the top of the function, every Unlock just before a return),
+defers the Unlock right after the Lock.`,
+		Bad: `l.Lock()
+if q.Len() == 0 {
+	return errEmpty
+}
+x, _ := q.Get()
+l.Unlock()`,
+		Good: `l.Lock()
+defer l.Unlock()
+if q.Len() == 0 {
+	return errEmpty
+}
+x, _ := q.Get()`,
 		Since:    "v0.2.0",
 		Severity: "error",
 	},

@@ -23,3 +23,14 @@ if ! command -v nvim >/dev/null 2>&1; then
 	$sudo apt-get update -qq
 	$sudo apt-get install -y -qq neovim >/dev/null
 fi
+
+# python3 (standard library only), which the SharedMemory tests run on the other side of a block and the
+# runtime/mp benchmarks run as their baseline (Debian's package).
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "install-tools: python3 (apt-get)" >&2
+	sudo=""
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq python3 >/dev/null
+fi

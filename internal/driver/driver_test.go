@@ -2,6 +2,7 @@ package driver_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -266,5 +267,20 @@ func TestErrors(t *testing.T) {
 		if len(res) == 0 || len(res[0].Errors) == 0 {
 			t.Errorf("missing directory: %+v, want an error", res)
 		}
+	}
+}
+
+// TestCancel: a cancelled context stops the run with its error; the next
+// run completes.
+func TestCancel(t *testing.T) {
+	dir := testmodule.Write(t, map[string]string{"lib/lib.go": libSrc, "use/use.go": useSrc})
+	d := newDriver(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := d.Run(ctx, driver.Request{Dir: dir, Patterns: []string{"./use"}}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled run: %v, want context.Canceled", err)
+	}
+	if res := run(t, d, dir, nil, "./use"); count(res) != 1 {
+		t.Errorf("run after a cancelled one: %d findings, want 1", count(res))
 	}
 }

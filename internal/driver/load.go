@@ -37,6 +37,9 @@ func (d *Driver) load(ctx context.Context, req Request) (*graph, error) {
 		Overlay: req.Overlay,
 	}
 	pkgs, err := packages.Load(cfg, req.Patterns...)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("driver: loading %v: %w", req.Patterns, ctx.Err())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("driver: loading %v: %w", req.Patterns, err)
 	}

@@ -55,8 +55,13 @@ func (a *analysis) schedule(path string, after time.Duration) {
 // wait waits for the loop to stop (its context is cancelled first).
 func (a *analysis) wait() { a.done.Wait() }
 
-func (a *analysis) loop(ctx context.Context) {
+// start starts the loop that runs the analyses until ctx is done.
+func (a *analysis) start(ctx context.Context) {
 	a.done.Add(1)
+	go a.loop(ctx)
+}
+
+func (a *analysis) loop(ctx context.Context) {
 	defer a.done.Done()
 	wake := time.NewTimer(time.Hour)
 	defer wake.Stop()

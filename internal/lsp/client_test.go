@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,17 +85,18 @@ func gopls(t testing.TB) string {
 // real runtime/mp through a replace directive.
 func newModule(t testing.TB, name string) string {
 	src := filepath.Join("testdata", name)
-	entries, err := os.ReadDir(src)
+	files := map[string]string{}
+	err := filepath.WalkDir(src, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(src, path)
+		files[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	files := map[string]string{}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[e.Name()] = string(b)
 	}
 	return testmodule.Write(t, files)
 }
@@ -159,9 +161,15 @@ func (c rwc) Close() error                { return c.w.Close() }
 
 // startServer starts `mprace lsp args...` in dir.
 func startServer(t testing.TB, dir string, args ...string) *client {
+	return startServerEnv(t, dir, nil, args...)
+}
+
+// startServerEnv starts `mprace lsp args...` in dir with env added to the
+// environment.
+func startServerEnv(t testing.TB, dir string, env []string, args ...string) *client {
 	cmd := exec.Command(mpraceBin, append([]string{"lsp"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOPROXY=off")
+	cmd.Env = append(append(os.Environ(), "GOPROXY=off"), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mprace lsp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	gopls := fs.String("gopls", "", "gopls to relay to: a path, or \"off\" to run alone (default: gopls on PATH, alone if none)")
+	gopls := fs.String("gopls", "", "gopls to relay to: a path, or \"off\" to run alone (default: gopls on PATH; alone, saying so, if none)")
 	debounce := fs.Duration("debounce", 200*time.Millisecond, "how long after the last edit of a buffer its package is analysed")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: mprace lsp [-gopls PATH|off] [-debounce DURATION]")
@@ -40,10 +40,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch *gopls {
 	case "off":
 	case "":
+		// Without gopls on PATH, starting it fails, and the editor is told
+		// after initialize that only mprace's diagnostics are shown.
+		opts.Gopls = "gopls"
 		if p, err := exec.LookPath("gopls"); err == nil {
 			opts.Gopls = p
-		} else {
-			fmt.Fprintln(stderr, "mprace lsp: no gopls on PATH; running alone (-gopls PATH relays to one)")
 		}
 	default:
 		p, err := exec.LookPath(*gopls)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
@@ -130,11 +131,7 @@ func (s *session) didSave(m *jsonrpc2.Notification) {
 	case isGo(path):
 		s.an.schedule(path, 0)
 	case isBuildFile(path):
-		for _, d := range s.docs {
-			if isGo(d.path) {
-				s.an.schedule(d.path, 0)
-			}
-		}
+		s.scheduleOpen(0)
 	}
 }
 
@@ -165,4 +162,33 @@ func (s *session) overlay() map[string][]byte {
 		}
 	}
 	return o
+}
+
+// didChangeWatchedFiles re-analyses the open packages when Go or build files
+// change on disk behind the editor's back (a checkout, a generator): their
+// dependencies may have changed.
+func (s *session) didChangeWatchedFiles(m *jsonrpc2.Notification) {
+	s.forwardNotification(m)
+	var p protocol.DidChangeWatchedFilesParams
+	if err := json.Unmarshal(m.Params(), &p); err != nil {
+		s.log.Printf("workspace/didChangeWatchedFiles: %v", err)
+		return
+	}
+	for _, c := range p.Changes {
+		path, ok := filename(c.URI)
+		if !ok || !isGo(path) && !isBuildFile(path) || s.docs[c.URI] != nil {
+			continue
+		}
+		s.scheduleOpen(s.opts.Debounce)
+		return
+	}
+}
+
+// scheduleOpen schedules the analysis of every open Go file.
+func (s *session) scheduleOpen(after time.Duration) {
+	for _, d := range s.docs {
+		if isGo(d.path) {
+			s.an.schedule(d.path, after)
+		}
+	}
 }

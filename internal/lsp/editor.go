@@ -35,6 +35,8 @@ func (s *session) fromEditor(m jsonrpc2.Message) {
 			s.didClose(m)
 		case protocol.MethodExit:
 			s.exit(m)
+		case protocol.MethodWorkspaceDidChangeWatchedFiles:
+			s.didChangeWatchedFiles(m)
 		default:
 			s.forwardNotification(m)
 		}

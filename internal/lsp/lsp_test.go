@@ -3,6 +3,7 @@ package lsp_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -159,4 +160,58 @@ func session(t *testing.T, c *client, dir string, withGopls bool) (racy, clean *
 		return len(c.bySource(clean.uri, "mprace")) == 1
 	})
 	return racy, clean
+}
+
+// TestImporters checks that a change to a package re-analyses the open
+// packages that import it: an unsaved edit that makes lib's Get no longer
+// read the cell clears the race reported in use, closing the buffer brings
+// it back (the file on disk), and the same change made on disk behind the
+// editor's back (didChangeWatchedFiles) clears it again.
+func TestImporters(t *testing.T) {
+	dir := newModule(t, "importers")
+	c := startServer(t, dir, "-gopls", "off", "-debounce", "50ms")
+	c.initialize(dir)
+	use := c.open(filepath.Join(dir, "use", "use.go"))
+	c.waitFor("the race through lib's accessors in use.go", wait, func() bool {
+		ds := c.bySource(use.uri, "mprace")
+		return len(ds) == 1 && ds[0].Range.Start.Line == 7
+	})
+	lib := c.open(filepath.Join(dir, "lib", "lib.go"))
+	c.edit(lib, "return c.n.Load()", "return 7")
+	c.waitFor("the race in use.go to go after lib's Get stopped reading the cell", wait, func() bool {
+		return len(c.bySource(use.uri, "mprace")) == 0
+	})
+	c.notify(protocol.MethodTextDocumentDidClose, protocol.DidCloseTextDocumentParams{TextDocument: protocol.TextDocumentIdentifier{URI: lib.uri}})
+	c.waitFor("the race in use.go back once lib's unsaved buffer is closed", wait, func() bool {
+		return len(c.bySource(use.uri, "mprace")) == 1
+	})
+	write(t, lib.path, strings.Replace(lib.text, "return 7", "return 8", 1))
+	c.notify(protocol.MethodWorkspaceDidChangeWatchedFiles, protocol.DidChangeWatchedFilesParams{Changes: []*protocol.FileEvent{{URI: lib.uri, Type: protocol.FileChangeTypeChanged}}})
+	c.waitFor("the race in use.go to go after lib.go changed on disk", wait, func() bool {
+		return len(c.bySource(use.uri, "mprace")) == 0
+	})
+	c.shutdown()
+}
+
+// TestNoGopls starts `mprace lsp` with no gopls on PATH: the editor is told,
+// and mprace's diagnostics still come.
+func TestNoGopls(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(goBin), "gopls")); err == nil {
+		t.Fatalf("gopls is beside go in %s: cannot make a PATH without it", filepath.Dir(goBin))
+	}
+	dir := newModule(t, "racy")
+	c := startServerEnv(t, dir, []string{"PATH=" + filepath.Dir(goBin)}, "-debounce", "50ms")
+	c.initialize(dir)
+	c.waitFor("a showMessage that gopls could not be started", wait, func() bool {
+		return len(c.messages) == 1 && c.messages[0].Type == protocol.MessageTypeError && strings.Contains(c.messages[0].Message, "gopls")
+	})
+	racy := c.open(filepath.Join(dir, "racy.go"))
+	c.waitFor("mprace's diagnostic in racy.go", wait, func() bool {
+		return len(c.bySource(racy.uri, "mprace")) == 1
+	})
+	c.shutdown()
 }

@@ -107,7 +107,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error
 	s.an = an
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go s.an.loop(ctx)
+	s.an.start(ctx)
 
 	if s.relay {
 		s.mu.Lock()

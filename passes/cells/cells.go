@@ -206,7 +206,7 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 	for _, a := range out {
 		if a.Op == catalog.Write || a.Op == catalog.Update {
 			a.Claimed = claimed(a, out)
-			a.Guarded = a.Guarded || a.Claimed || rechecked(a, out) || c.lockClaimed(a)
+			a.Guarded = a.Guarded || a.Claimed || rechecked(a, out) || c.lockClaimed(a) || tested(a)
 			a.SelfChecked = a.Via == nil && selfChecked(a, out)
 		}
 	}

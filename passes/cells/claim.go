@@ -54,16 +54,13 @@ func selfChecked(w *Access, all []*Access) bool {
 	return false
 }
 
-// lockClaimed reports whether w is decided, inside an exclusive critical
-// section that covers it, by a check of a location that the same section
-// also writes: if s.closing { return }; s.closing = true under s.mu lets one
-// goroutine through, so a check of w's cell made before taking the lock
-// (double-checked locking on another, lock-guarded field) decides nothing
-// alone.
+// lockClaimed reports whether w is decided by a claim: a check of a
+// location, made inside an exclusive critical section that also writes that
+// location (if s.closing { return }; s.closing = true under s.mu). Only one
+// goroutine gets past a claim, so a check of w's cell made before it (double
+// -checked locking on another, lock-guarded field) decides nothing alone,
+// whether w is in that section, in a later one, or outside any.
 func (c *collector) lockClaimed(w *Access) bool {
-	if !w.Locks.AnyExclusive() {
-		return false
-	}
 	fn := w.Instr.Parent()
 	for _, b := range fn.Blocks {
 		n := len(b.Instrs)
@@ -74,14 +71,33 @@ func (c *collector) lockClaimed(w *Access) bool {
 		if !ok {
 			continue
 		}
-		if _, ok := locks.SharedExclusive(c.locks.At(iff), w.Locks); !ok {
-			continue
-		}
-		if len(flow.Controls(w.Instr.Block(), flow.Set{iff.Cond: true})) == 0 {
+		at := c.locks.At(iff)
+		if !at.AnyExclusive() || len(flow.Controls(w.Instr.Block(), flow.Set{iff.Cond: true})) == 0 {
 			continue
 		}
 		for _, p := range readPaths(iff.Cond, 0) {
-			if c.writtenUnder(fn, p.Key(), w.Locks) {
+			if c.writtenUnder(fn, p.Key(), at) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tested reports whether the value an atomic update returns decides a
+// branch: if x.Swap(closed) != closed { ... } is a test-and-set that admits
+// one caller, like a CompareAndSwap, not an act decided by an older check.
+func tested(u *Access) bool {
+	if u.Op != catalog.Update || u.Flow == nil {
+		return false
+	}
+	for v := range u.Flow {
+		refs := v.Referrers()
+		if refs == nil {
+			continue
+		}
+		for _, r := range *refs {
+			if _, ok := r.(*ssa.If); ok {
 				return true
 			}
 		}

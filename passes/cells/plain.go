@@ -8,6 +8,7 @@ import (
 
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/flow"
 )
 
 // Mixed plain and atomic access: code written before sync/atomic had types
@@ -75,6 +76,9 @@ func (c *collector) plain(instr ssa.Instruction) *Access {
 	if obj := location(addr); obj == nil || !c.atomic[obj] {
 		return nil
 	}
+	if _, ok := flow.LocalRoot(addr).(*ssa.Alloc); ok && !startsGoroutine(instr.Parent()) {
+		return nil // a variable of this function, which no other goroutine sees
+	}
 	p, ok := accesspath.Of(addr)
 	if !ok {
 		return nil
@@ -96,4 +100,16 @@ func addrOf(instr ssa.Instruction) ssa.Value {
 		return i.Addr
 	}
 	return nil
+}
+
+// startsGoroutine reports whether fn has a go statement.
+func startsGoroutine(fn *ssa.Function) bool {
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			if _, ok := instr.(*ssa.Go); ok {
+				return true
+			}
+		}
+	}
+	return false
 }

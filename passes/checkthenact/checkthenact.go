@@ -55,10 +55,19 @@ func isAct(a *cells.Access) bool {
 	case catalog.Write:
 		return true
 	case catalog.Update:
-		return a.Via == nil || a.Method != "CompareAndSwap"
+		for _, m := range decidesItself {
+			if strings.HasPrefix(a.Method, m) {
+				return false
+			}
+		}
+		return a.Via == nil || !strings.HasPrefix(a.Method, "CompareAndSwap")
 	}
 	return false
 }
+
+// decidesItself are the atomic updates that check and act in one step
+// whatever came before: a fast path checked before them decides nothing.
+var decidesItself = []string{"LoadOrStore", "LoadAndDelete", "CompareAndDelete"}
 
 // casFix reports whether w is a CompareAndSwap that expects the value r
 // checked (computed from it, or the constant it was compared with): the

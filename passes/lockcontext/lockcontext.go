@@ -53,7 +53,7 @@ func check(rep *report.Reporter, call *ssa.Call, c catalog.Call) {
 	if !ok {
 		return
 	}
-	lock := p.String()
+	lock := rep.Receiver(call.Pos(), p)
 	if len(*call.Referrers()) == 0 {
 		pos, end := span(rep, call.Pos())
 		rep.Report(pos, end, "lockcontext", droppedMessage(lock, call))
@@ -235,13 +235,8 @@ func firstNeed(call *ssa.Call, key string) (ssa.Instruction, lockerr.Outcome) {
 // TryAcquire when it takes it, Release when it unlocks it (now or deferred),
 // Read when it uses the handle whose own lock it is; None otherwise.
 func lockOp(instr ssa.Instruction, key string) catalog.Op {
-	var cc *ssa.CallCommon
-	switch c := instr.(type) {
-	case *ssa.Call:
-		cc = c.Common()
-	case *ssa.Defer:
-		cc = c.Common()
-	default:
+	cc := locks.InPlace(instr)
+	if cc == nil {
 		return catalog.None
 	}
 	c, ok := catalog.Classify(cc)
@@ -264,13 +259,9 @@ func lockOp(instr ssa.Instruction, key string) catalog.Op {
 }
 
 func needName(instr ssa.Instruction, lock string) string {
-	var cc *ssa.CallCommon
-	deferred := ""
-	switch c := instr.(type) {
-	case *ssa.Call:
-		cc = c.Common()
-	case *ssa.Defer:
-		cc, deferred = c.Common(), "the deferred "
+	cc, deferred := locks.InPlace(instr), ""
+	if _, ok := instr.(*ssa.Defer); ok {
+		deferred = "the deferred "
 	}
 	name := "a call"
 	if cc != nil {

@@ -84,3 +84,8 @@ func lockContextEdge(b *ssa.BasicBlock, i int, st *Set) *Set {
 	}
 	return st.acquire(p, true, fmt.Sprintf("i%p", call))
 }
+
+// InPlace returns the call of a call or defer instruction (a call that runs
+// in this goroutine, now or at return), or nil: what can take or release a
+// lock for the function.
+func InPlace(instr ssa.Instruction) *ssa.CallCommon { return inPlace(instr) }

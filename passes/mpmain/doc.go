@@ -14,7 +14,9 @@
 //   - a program that registers or starts workers whose main (or a test
 //     package's TestMain) never calls mp.Main: the worker runs main again,
 //     and Start fails with mp.ErrNoMain after waiting for it. The suggested
-//     fix inserts mp.Main() as main's first statement;
+//     fix inserts mp.Main() as main's first statement. TestMain is checked
+//     when the package starts workers, its test files register them, or it
+//     is the external test of a package that registers them;
 //   - mp.Main called, but not as the first statement: what comes before it
 //     runs again in every worker;
 //   - mp.NewFunc called in a function body (other than init, or a function

@@ -30,10 +30,10 @@ type program struct {
 	pass  *analysis.Pass
 	rep   *report.Reporter
 	funcs map[*types.Func]*ast.FuncDecl // top-level functions of the package
-	// reason is the first registration or start of a worker, which makes
-	// mp.Main necessary; nil when the package has none.
-	reason ast.Node
-	why    string
+	// forMain is why main needs mp.Main: the first registration or start
+	// of a worker. forTests is why TestMain does: a worker started, or
+	// registered by the tests or the package they test. "" when none.
+	forMain, forTests string
 }
 
 func run(pass *analysis.Pass) (any, error) {
@@ -53,26 +53,29 @@ func run(pass *analysis.Pass) (any, error) {
 		call := n.(*ast.CallExpr)
 		switch {
 		case mpcall.Func(pass.TypesInfo, call) == "NewFunc":
-			p.need(call, "registers a worker with mp.NewFunc at "+p.where(call))
+			why := "registers a worker with mp.NewFunc at " + p.where(call)
+			first(&p.forMain, why)
+			if p.inTestFile(call) {
+				first(&p.forTests, why)
+			}
 			p.checkPlacement(call, "mp.NewFunc", stack)
 		case wrappers[calleeFunc(pass.TypesInfo, call)]:
 			p.checkPlacement(call, calleeFunc(pass.TypesInfo, call).Name(), stack)
 		default:
 			if t, m := mpcall.Method(pass.TypesInfo, call); t == "Func" && m == "Start" {
-				p.need(call, "starts a worker at "+p.where(call))
+				why := "starts a worker at " + p.where(call)
+				first(&p.forMain, why)
+				first(&p.forTests, why)
 			}
 		}
 		return true
 	})
-	if p.reason == nil {
+	if p.forTests == "" {
 		p.registeredByTested()
-	}
-	if p.reason == nil {
-		return nil, nil
 	}
 	testVariant := false
 	for _, f := range pass.Files {
-		if strings.HasSuffix(pass.Fset.File(f.Pos()).Name(), "_test.go") {
+		if p.inTestFile(f) {
 			testVariant = true
 		}
 	}
@@ -81,13 +84,17 @@ func run(pass *analysis.Pass) (any, error) {
 			continue
 		}
 		switch {
-		case fn.Name() == "main" && pass.Pkg.Name() == "main" && !testVariant:
-			p.checkMain(d)
-		case fn.Name() == "TestMain" && strings.HasSuffix(pass.Fset.File(d.Pos()).Name(), "_test.go"):
-			p.checkMain(d)
+		case fn.Name() == "main" && pass.Pkg.Name() == "main" && !testVariant && p.forMain != "":
+			p.checkMain(d, p.forMain)
+		case fn.Name() == "TestMain" && p.inTestFile(d) && p.forTests != "":
+			p.checkMain(d, p.forTests)
 		}
 	}
 	return nil, nil
+}
+
+func (p *program) inTestFile(n ast.Node) bool {
+	return strings.HasSuffix(p.pass.Fset.File(n.Pos()).Name(), "_test.go")
 }
 
 func calleeFunc(info *types.Info, call *ast.CallExpr) *types.Func {
@@ -107,9 +114,10 @@ func shortName(path string) string {
 	return path
 }
 
-func (p *program) need(n ast.Node, why string) {
-	if p.reason == nil {
-		p.reason, p.why = n, why
+// first sets *reason to why unless it is set.
+func first(reason *string, why string) {
+	if *reason == "" {
+		*reason = why
 	}
 }
 
@@ -126,7 +134,7 @@ func (p *program) registeredByTested() {
 		}
 		for _, name := range imp.Scope().Names() {
 			if v, ok := imp.Scope().Lookup(name).(*types.Var); ok && mpcall.IsFuncType(v.Type()) {
-				p.need(p.pass.Files[0].Name, "tests package "+imp.Name()+", which registers the worker "+name)
+				first(&p.forTests, "tests package "+imp.Name()+", which registers the worker "+name)
 				return
 			}
 		}
@@ -192,7 +200,7 @@ func (p *program) reportPlacement(call *ast.CallExpr, what, in string) {
 
 // checkMain reports a main or TestMain that does not hand control to mp.Main
 // first.
-func (p *program) checkMain(d *ast.FuncDecl) {
+func (p *program) checkMain(d *ast.FuncDecl, why string) {
 	if len(d.Body.List) > 0 && p.callsMainFirst(d.Body.List[0], 0) {
 		return
 	}
@@ -213,7 +221,7 @@ func (p *program) checkMain(d *ast.FuncDecl) {
 	msg := fmt.Sprintf("%s does not call mp.Main, but the package %s: a worker process re-executes the "+
 		"program and, without mp.Main first thing in %s, runs %s again instead of the worker's function, "+
 		"so Start fails with mp.ErrNoMain; call mp.Main() as the first statement of %s",
-		name, p.why, name, name, name)
+		name, why, name, name, name)
 	p.rep.Report(d.Name.Pos(), d.Name.End(), "mpmain", msg, p.insertMain(d)...)
 }
 

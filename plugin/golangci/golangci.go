@@ -1,15 +1,10 @@
 // Package golangci registers the mprace suite as a golangci-lint module
 // plugin named "mprace".
 //
-// In .custom-gcl.yml:
-//
-//	version: v2.1.0
-//	plugins:
-//	  - module: github.com/mprace/mprace
-//	    import: github.com/mprace/mprace/plugin/golangci
-//	    version: latest
-//
-// and in .golangci.yml:
+// Build golangci-lint with it either with `golangci-lint custom` (a
+// .custom-gcl.yml whose plugin has `path:` a checkout of this repository) or
+// offline with scripts/build-golangci-lint.sh (the module in ./gcl), then
+// enable it in .golangci.yml:
 //
 //	linters:
 //	  enable: [mprace]
@@ -17,11 +12,15 @@
 //	    custom:
 //	      mprace:
 //	        type: module
+//	        description: races on shared cells (runtime/mp, sync/atomic)
 //	        settings:
 //	          disable: [checkthenact]   # optional
+//
+// The plugin leaves //nolint to golangci-lint.
 package golangci
 
 import (
+	"flag"
 	"fmt"
 
 	"github.com/golangci/plugin-module-register/register"
@@ -59,11 +58,48 @@ func New(raw any) (register.LinterPlugin, error) {
 	}
 	p := &plugin{}
 	for _, a := range analyzer.Suite() {
-		if !off[a.Name] {
-			p.analyzers = append(p.analyzers, a)
+		if off[a.Name] {
+			continue
 		}
+		// golangci-lint applies //nolint itself, and its nolintlint reports a
+		// directive as unused when the linter never reported the line: the
+		// checks must report what //nolint:mprace covers and leave the rest
+		// to golangci-lint. (//mprace:ignore stays the checks' own.)
+		if f := a.Flags.Lookup("nolint"); f != nil {
+			if err := f.Value.Set("false"); err != nil {
+				return nil, fmt.Errorf("mprace: plugin: %w", err)
+			}
+		}
+		p.analyzers = append(p.analyzers, withoutRelated(a))
 	}
 	return p, nil
+}
+
+// withoutRelated returns a copy of the reporting analyzer a whose
+// diagnostics carry no related information: golangci-lint turns each related
+// position into an issue of its own, on its own line, while the message
+// already says where the cell was read.
+func withoutRelated(a *analysis.Analyzer) *analysis.Analyzer {
+	w := &analysis.Analyzer{
+		Name:             a.Name,
+		Doc:              a.Doc,
+		URL:              a.URL,
+		Requires:         a.Requires,
+		ResultType:       a.ResultType,
+		FactTypes:        a.FactTypes,
+		RunDespiteErrors: a.RunDespiteErrors,
+	}
+	// The flags stay a's: the passes read them through pass.Analyzer.
+	a.Flags.VisitAll(func(f *flag.Flag) { w.Flags.Var(f.Value, f.Name, f.Usage) })
+	w.Run = func(pass *analysis.Pass) (any, error) {
+		report := pass.Report
+		pass.Report = func(d analysis.Diagnostic) {
+			d.Related = nil
+			report(d)
+		}
+		return a.Run(pass)
+	}
+	return w
 }
 
 func (p *plugin) BuildAnalyzers() ([]*analysis.Analyzer, error) { return p.analyzers, nil }

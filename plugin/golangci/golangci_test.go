@@ -28,6 +28,9 @@ func build(t *testing.T, settings any) ([]string, error) {
 	var names []string
 	for _, a := range as {
 		names = append(names, a.Name)
+		if f := a.Flags.Lookup("nolint"); f == nil || f.Value.String() != "false" {
+			t.Errorf("%s honours //nolint itself under golangci-lint (flag %v)", a.Name, f)
+		}
 	}
 	return names, err
 }

@@ -49,7 +49,7 @@ func (a *Array[T]) init(ar *arena.Arena, n int, what string) error {
 	if err != nil {
 		return err
 	}
-	name := fmt.Sprintf("New%s[%T](%d)", what, *new(T), n)
+	name := fmt.Sprintf("New%s[%s](%d)", what, typeOf[T](), n)
 	w := widthOf[T]()
 	st := stride[T](w)
 	if n < 0 || (st > 0 && uint64(n) > (1<<62)/uint64(st)) {
@@ -73,7 +73,7 @@ func (a *Array[T]) bind(ref arena.Ref, fp uint64) error {
 	hdr := (*[2]uint64)(unsafe.Add(ref.Data, cellHeader))
 	n, gotStride := atomic.LoadUint64(&hdr[0]), atomic.LoadUint64(&hdr[1])
 	if gotStride != uint64(st) {
-		return fmt.Errorf("%w: Array stride %d, %T needs %d", ErrCorrupt, gotStride, *new(T), st)
+		return fmt.Errorf("%w: Array stride %d, %s needs %d", ErrCorrupt, gotStride, typeOf[T](), st)
 	}
 	if st > 0 && n > (ref.Len-cellHeader-arrayHeader)/uint64(st) {
 		return fmt.Errorf("%w: Array of %d elements does not fit its %d bytes", ErrCorrupt, n, ref.Len)
@@ -223,14 +223,14 @@ func (a *Array[T]) GobDecode(b []byte) error {
 		err = a.bind(ref, fp)
 	}
 	if err != nil {
-		return fmt.Errorf("mp: decode Array[%T]: %w", *new(T), err)
+		return fmt.Errorf("mp: decode Array[%s]: %w", typeOf[T](), err)
 	}
 	return nil
 }
 
 func (a *Array[T]) valid() {
 	if a.w == wUnset {
-		panic(fmt.Sprintf("mp: use of an Array[%T] not made by NewArray", *new(T)))
+		panic(fmt.Sprintf("mp: use of an Array[%s] not made by NewArray", typeOf[T]()))
 	}
 }
 

@@ -151,3 +151,7 @@ func toBits64[T any](x T) uint64 {
 	*(*T)(unsafe.Pointer(&w)) = x
 	return w
 }
+
+// typeOf names T in messages without boxing a T, which for a large T would
+// copy it to the heap.
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }

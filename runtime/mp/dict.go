@@ -95,8 +95,15 @@ func (d *Dict[K, V]) fail(op string, err error) error {
 }
 
 // Get returns the value of k and whether k is in the Dict.
-func (d *Dict[K, V]) Get(k K) (V, bool, error) {
+func (d *Dict[K, V]) Get(k K) (_ V, _ bool, err error) {
 	d.valid()
+	var zero V
+	if a := d.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return zero, false, d.fail("Get", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	var v V
 	kb, err := d.kc.encode(&k)
 	if err != nil {
@@ -119,8 +126,14 @@ func (d *Dict[K, V]) Get(k K) (V, bool, error) {
 }
 
 // Set sets the value of k.
-func (d *Dict[K, V]) Set(k K, v V) error {
+func (d *Dict[K, V]) Set(k K, v V) (err error) {
 	d.valid()
+	if a := d.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return d.fail("Set", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	kb, err := d.kc.encode(&k)
 	if err != nil {
 		return d.fail("Set", err)
@@ -143,8 +156,14 @@ func (d *Dict[K, V]) Set(k K, v V) error {
 
 // Delete removes k and reports whether it was in the Dict. Its memory is
 // reused by later insertions.
-func (d *Dict[K, V]) Delete(k K) (bool, error) {
+func (d *Dict[K, V]) Delete(k K) (_ bool, err error) {
 	d.valid()
+	if a := d.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return false, d.fail("Delete", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	kb, err := d.kc.encode(&k)
 	if err != nil {
 		return false, d.fail("Delete", err)
@@ -168,9 +187,15 @@ func (d *Dict[K, V]) Len() int { d.valid(); return d.m.Len() }
 // new value; f receives V's zero value when k is absent. It holds the Dict's
 // own lock, and the table's while f runs, so f must be quick and must not
 // use the Dict; a goroutine holding the Dict's lock must not call Update.
-func (d *Dict[K, V]) Update(k K, f func(V) V) (V, error) {
+func (d *Dict[K, V]) Update(k K, f func(V) V) (_ V, err error) {
 	d.valid()
 	var zero V
+	if a := d.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return zero, d.fail("Update", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	kb, err := d.kc.encode(&k)
 	if err != nil {
 		return zero, d.fail("Update", err)
@@ -205,14 +230,20 @@ func (d *Dict[K, V]) Update(k K, f func(V) V) (V, error) {
 
 // Items returns a snapshot of the Dict: its keys and values at one moment.
 // Later changes do not show in the returned map.
-func (d *Dict[K, V]) Items() (map[K]V, error) {
+func (d *Dict[K, V]) Items() (_ map[K]V, err error) {
 	d.valid()
+	if a := d.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return nil, d.fail("Items", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	var buf []byte
 	var ends []int // key end, value end, for each pair
 	if err := d.m.Lock(); err != nil {
 		return nil, d.fail("Items", err)
 	}
-	err := d.m.Each(func(k, v []byte) error {
+	err = d.m.Each(func(k, v []byte) error {
 		buf = append(buf, k...)
 		ends = append(ends, len(buf))
 		buf = append(buf, v...)

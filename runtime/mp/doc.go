@@ -31,6 +31,15 @@
 // process that waits for the lock takes it over within a second and, through
 // LockContext, is told so with ErrOwnerDead.
 //
+// Beside these, the rest of Python's multiprocessing: a Pool of worker
+// processes (NewPoolFunc, NewPool: Map, Unordered, Submit), RLock,
+// Semaphore and BoundedSemaphore, Event, Condition, Barrier, JoinableQueue,
+// Pipe, a shared Set, and SharedMemory, the named raw block Python's
+// multiprocessing.shared_memory opens under the same name. Each survives a
+// process that dies while using it: a pool worker's death fails only the
+// input it ran, a dead holder's semaphore permits come back, a barrier whose
+// party died breaks, a dead pipe peer reads as closed.
+//
 // Programs that start workers call Main first thing in main (and in TestMain
 // for tests): in a re-executed worker it runs the worker's function and exits.
 package mp

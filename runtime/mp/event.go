@@ -52,6 +52,9 @@ func (e *Event) IsSet() bool { return atomic.LoadUint32(&e.st().flag) != 0 }
 func (e *Event) Wait(ctx context.Context) error {
 	s := e.st()
 	ctx = orBackground(ctx)
+	if waitq.Spin(func() bool { return atomic.LoadUint32(&s.flag) != 0 }) {
+		return nil
+	}
 	for {
 		seen := s.w.Seq()
 		if atomic.LoadUint32(&s.flag) != 0 {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -236,5 +238,46 @@ func TestNothingLeftInDevShm(t *testing.T) {
 		if info, err := e.Info(); err == nil && os.SameFile(info, arenaInfo) {
 			t.Errorf("the family arena is linked as /dev/shm/%s", e.Name())
 		}
+	}
+}
+
+// A program that makes shared objects before mp.Main has workers that
+// cannot see them; the worker refuses at Start, saying to call Main first.
+func TestMainCalledLate(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "latemain")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/latemain").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin).CombinedOutput()
+	if err != nil {
+		t.Fatalf("latemain: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "mp.Main was called after this program made shared objects") {
+		t.Fatalf("latemain said %q, want the error naming mp.Main", out)
+	}
+}
+
+var dictWorker = mp.NewFunc("mp_test.dictWorker", func(ctx context.Context, d *mp.Dict[string, int]) error {
+	return d.Set("k", 1)
+})
+
+// A Manager's handle given to Start fails at Start, saying to open the
+// Manager by name, instead of failing in the worker.
+func TestStartRefusesManagerHandles(t *testing.T) {
+	name, m := newManager(t)
+	d, err := mp.ManagedDict[string, int](m, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = dictWorker.Start(context.Background(), d)
+	if err == nil || !strings.Contains(err.Error(), "OpenManager") || !strings.Contains(err.Error(), name) {
+		t.Fatalf("Start with a Manager's Dict = %v, want an error naming the Manager and OpenManager", err)
+	}
+	fd, err := mp.NewDict[string, int]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := start(t, dictWorker, fd).Join(); err != nil {
+		t.Fatalf("a family Dict: %v", err)
 	}
 }

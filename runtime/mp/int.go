@@ -19,7 +19,7 @@ type Int[T Integer] struct {
 // NewInt makes a shared Int holding init in the family's arena.
 func NewInt[T Integer](init T) (*Int[T], error) {
 	v := &Int[T]{}
-	if err := v.init(nil, init, "Int"); err != nil {
+	if err := v.init(nil, &init, "Int"); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -73,6 +73,6 @@ func (v *Int[T]) Or(mask T) (old T) {
 
 func (v *Int[T]) valid64() {
 	if v.w != w64 {
-		panic(fmt.Sprintf("mp: use of an Int[%T] not made by NewInt", *new(T)))
+		panic(fmt.Sprintf("mp: use of an Int[%s] not made by NewInt", typeOf[T]()))
 	}
 }

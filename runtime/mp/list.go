@@ -78,8 +78,15 @@ func (l *List[T]) fail(op string, err error) error {
 }
 
 // Get returns element i.
-func (l *List[T]) Get(i int) (T, error) {
+func (l *List[T]) Get(i int) (_ T, err error) {
 	l.valid()
+	var zero T
+	if a := l.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return zero, l.fail("Get", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	var x T
 	if err := l.l.Lock(); err != nil {
 		return x, l.fail("Get", err)
@@ -97,8 +104,14 @@ func (l *List[T]) Get(i int) (T, error) {
 }
 
 // Set replaces element i.
-func (l *List[T]) Set(i int, x T) error {
+func (l *List[T]) Set(i int, x T) (err error) {
 	l.valid()
+	if a := l.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return l.fail("Set", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	b, err := l.c.encode(&x)
 	if err != nil {
 		return l.fail("Set", err)
@@ -115,8 +128,14 @@ func (l *List[T]) Set(i int, x T) error {
 }
 
 // Append adds x at the end of the List.
-func (l *List[T]) Append(x T) error {
+func (l *List[T]) Append(x T) (err error) {
 	l.valid()
+	if a := l.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return l.fail("Append", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	b, err := l.c.encode(&x)
 	if err != nil {
 		return l.fail("Append", err)
@@ -136,6 +155,12 @@ func (l *List[T]) Append(x T) error {
 // empty. The element's memory is reused by later appends.
 func (l *List[T]) Pop() (x T, ok bool, err error) {
 	l.valid()
+	if a := l.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return x, false, l.fail("Pop", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	if err := l.l.Lock(); err != nil {
 		return x, false, l.fail("Pop", err)
 	}
@@ -159,9 +184,15 @@ func (l *List[T]) Len() int { l.valid(); return l.l.Len() }
 // element. It holds the List's own lock, and the list's while f runs, so f
 // must be quick and must not use the List; a goroutine holding the List's
 // lock must not call Update.
-func (l *List[T]) Update(i int, f func(T) T) (T, error) {
+func (l *List[T]) Update(i int, f func(T) T) (_ T, err error) {
 	l.valid()
 	var zero T
+	if a := l.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return zero, l.fail("Update", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	l.lock()
 	defer l.unlock()
 	if err := l.l.Lock(); err != nil {
@@ -187,14 +218,20 @@ func (l *List[T]) Update(i int, f func(T) T) (T, error) {
 }
 
 // Items returns a snapshot of the List: its elements at one moment.
-func (l *List[T]) Items() ([]T, error) {
+func (l *List[T]) Items() (_ []T, err error) {
 	l.valid()
+	if a := l.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return nil, l.fail("Items", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	var buf []byte
 	var ends []int
 	if err := l.l.Lock(); err != nil {
 		return nil, l.fail("Items", err)
 	}
-	err := l.l.Each(func(_ int, v []byte) error {
+	err = l.l.Each(func(_ int, v []byte) error {
 		buf = append(buf, v...)
 		ends = append(ends, len(buf))
 		return nil

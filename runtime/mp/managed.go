@@ -60,7 +60,7 @@ func managedValue[T any](m *Manager, name string, init T, what string, v *Value[
 			func(ref arena.Ref) error { return v.bind(ref, fp) },
 			func() (uint64, error) {
 				nv := &Value[T]{}
-				if err := nv.init(m.a, init, what); err != nil {
+				if err := nv.init(m.a, &init, what); err != nil {
 					return 0, err
 				}
 				return nv.ref.Off, nil

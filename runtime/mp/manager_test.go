@@ -466,3 +466,35 @@ func TestManagerHoldsEveryType(t *testing.T) {
 		t.Errorf("ManagedQueue[int] of a Queue[string] = %v, want ErrTypeMismatch", err)
 	}
 }
+
+// A Manager's file truncated under a process that is changing it gives that
+// process ErrCorrupt, never SIGBUS; so does a file shrunk and grown again.
+func TestManagerTruncatedUnderChurn(t *testing.T) {
+	bin := buildChild(t)
+	for _, size := range []int64{0, 64 << 10} {
+		t.Run(strconv.FormatInt(size, 10), func(t *testing.T) {
+			name, m := newManager(t, mp.WithManagerSize(8<<20))
+			if _, err := mp.ManagedDict[string, int64](m, "churn"); err != nil {
+				t.Fatal(err)
+			}
+			child := exec.Command(bin, "churn", name, "churn")
+			lines := startLine(t, child)
+			expectLine(t, lines, "churning", 10*time.Second)
+			time.Sleep(100 * time.Millisecond)
+			path, err := arena.NamedPath(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, size); err != nil {
+				t.Fatal(err)
+			}
+			if size != 0 {
+				os.Truncate(path, 8<<20) // grown again: zeros where the data was
+			}
+			expectLine(t, lines, "corrupt", 10*time.Second)
+			if err := child.Wait(); err != nil {
+				t.Fatalf("the churning process: %v", err)
+			}
+		})
+	}
+}

@@ -184,7 +184,8 @@ func (p *Pool[A, R]) Workers() []int {
 // done: the error is nil, or joins one *TaskError per failed input (whose
 // result is R's zero value), or is ctx's error if ctx ended first.
 func (p *Pool[A, R]) Map(ctx context.Context, inputs []A, chunk int) ([]R, error) {
-	m := &mapSink[R]{results: make([]R, len(inputs)), left: len(inputs), done: make(chan struct{})}
+	m := &mapSink[R]{results: make([]R, len(inputs)), done: make(chan struct{})}
+	m.left.Store(int64(len(inputs)))
 	if len(inputs) == 0 {
 		return m.results, nil
 	}
@@ -241,7 +242,11 @@ func (p *Pool[A, R]) Submit(ctx context.Context, x A) (*AsyncResult[R], error) {
 		return nil, err
 	}
 	if ctx.Done() != nil {
-		context.AfterFunc(ctx, func() { r.deliver(0, *new(R), fmt.Errorf("mp: Pool.Submit: %w", ctx.Err())) })
+		stop := context.AfterFunc(ctx, func() { r.deliver(0, *new(R), fmt.Errorf("mp: Pool.Submit: %w", ctx.Err())) })
+		r.stop.Store(&stop)
+		if r.Ready() {
+			stop()
+		}
 	}
 	return r, nil
 }

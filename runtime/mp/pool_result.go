@@ -31,10 +31,12 @@ type sink[R any] interface {
 	cancelled() bool
 }
 
-// mapSink gathers Map's results in order.
+// mapSink gathers Map's results in order. Collectors write distinct
+// elements of results; the atomic count of what is left orders those writes
+// before the close of done that the caller waits for.
 type mapSink[R any] struct {
 	results []R
-	left    int // guarded by mu
+	left    atomic.Int64
 	mu      sync.Mutex
 	errs    []error
 	gone    atomic.Bool
@@ -42,14 +44,14 @@ type mapSink[R any] struct {
 }
 
 func (m *mapSink[R]) deliver(i int, r R, err error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	if err != nil {
+		m.mu.Lock()
 		m.errs = append(m.errs, err)
+		m.mu.Unlock()
 	} else {
 		m.results[i] = r
 	}
-	if m.left--; m.left == 0 {
+	if m.left.Add(-1) == 0 {
 		close(m.done)
 	}
 }
@@ -86,12 +88,16 @@ type AsyncResult[R any] struct {
 	r    R
 	err  error
 	done chan struct{}
+	stop atomic.Pointer[func() bool] // unhooks the Submit context's AfterFunc
 }
 
 func (a *AsyncResult[R]) deliver(_ int, r R, err error) {
 	a.once.Do(func() {
 		a.r, a.err = r, err
 		close(a.done)
+		if stop := a.stop.Load(); stop != nil {
+			(*stop)()
+		}
 	})
 }
 

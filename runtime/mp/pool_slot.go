@@ -2,6 +2,7 @@ package mp
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -40,6 +41,8 @@ type poolSlot[A, R any] struct {
 type poolBatch[A, R any] struct {
 	seq   uint32
 	units []*unit[A, R]
+	n     int // inputs in units
+	got   int // of which answered: a worker answers a batch in one or more messages
 }
 
 func newPoolSlot[A, R any](p *Pool[A, R]) (*poolSlot[A, R], error) {
@@ -134,25 +137,23 @@ func (s *poolSlot[A, R]) feed() {
 
 // send encodes units as one batch and puts it in the worker's inbox.
 func (s *poolSlot[A, R]) send(units []*unit[A, R]) {
-	rec, n, err := s.encode(units)
-	if err != nil {
+	rec, held, rest, n := s.encode(units)
+	s.p.requeue(rest)
+	if n == 0 {
 		s.holding.Add(-1)
-		for _, u := range units {
-			u.fail(err)
-		}
 		s.p.wakeFeeders()
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.finished || s.dead {
+		s.p.requeue(held)
 		s.holding.Add(-1)
-		s.p.requeue(units)
 		return
 	}
 	s.seq++
-	binaryPutSeq(rec, s.seq)
-	s.inflight = append(s.inflight, poolBatch[A, R]{seq: s.seq, units: units})
+	binary.LittleEndian.PutUint32(rec, s.seq)
+	s.inflight = append(s.inflight, poolBatch[A, R]{seq: s.seq, units: held, n: n})
 	s.sent += n
 	if max := s.p.cfg.maxTasks; max > 0 && s.sent >= max {
 		s.retired = true
@@ -162,36 +163,71 @@ func (s *poolSlot[A, R]) send(units []*unit[A, R]) {
 	if err := s.inbox.PutContext(s.ctx, rec); err != nil && s.ctx.Err() == nil {
 		s.inflight = s.inflight[:len(s.inflight)-1]
 		s.holding.Add(-1)
-		for _, u := range units {
+		for _, u := range held {
 			u.fail(fmt.Errorf("send inputs to the worker: %w", err))
 		}
 		s.p.wakeFeeders()
 	}
 }
 
-func binaryPutSeq(rec []byte, seq uint32) {
-	rec[0], rec[1], rec[2], rec[3] = byte(seq), byte(seq>>8), byte(seq>>16), byte(seq>>24)
-}
+const (
+	// maxBatchBytes is where a batch stops taking inputs; the rest wait
+	// for the next one.
+	maxBatchBytes = poolQueueBytes / 4
+	// maxInputBytes is the largest encoded input: half an inbox.
+	maxInputBytes = poolQueueBytes / 2
+)
 
-func (s *poolSlot[A, R]) encode(units []*unit[A, R]) ([]byte, int, error) {
-	n := 0
-	for _, u := range units {
-		n += len(u.xs)
-	}
-	rec := appendHeader(make([]byte, 0, batchHeader+n*(itemHeader+8)), 0, n)
-	var err error
-	for _, u := range units {
-		for _, x := range u.xs {
+// encode encodes units as one batch of at most maxBatchBytes (unless its
+// first input alone is larger). It returns the batch, the units it holds
+// (cut where needed), the units that did not fit, which go back to the
+// pool, and how many inputs it holds. An input that cannot be encoded, or
+// is too large for any batch, fails at once.
+func (s *poolSlot[A, R]) encode(units []*unit[A, R]) (rec []byte, held, rest []*unit[A, R], n int) {
+	rec = appendHeader(make([]byte, 0, batchHeader+len(units)*(itemHeader+8)), 0, 0)
+	for ui, u := range units {
+		start := 0 // u.xs[start:k] are in the batch, not yet in held
+		for k, x := range u.xs {
 			at := len(rec)
 			rec = append(rec, 0, 0, 0, 0)
-			if rec, err = s.p.f.in.Append(rec, x); err != nil {
-				return nil, 0, fmt.Errorf("encode input: %w", err)
+			var err error
+			rec, err = s.p.f.in.Append(rec, x)
+			size := len(rec) - at - itemHeader
+			if err == nil && size > maxInputBytes {
+				err = fmt.Errorf("%w: the input's encoding takes %d bytes, more than a pool message holds (%d)", ErrTooLarge, size, maxInputBytes)
 			}
-			l := uint32(len(rec) - at - itemHeader)
-			rec[at], rec[at+1], rec[at+2], rec[at+3] = byte(l), byte(l>>8), byte(l>>16), byte(l>>24)
+			if err != nil {
+				rec = rec[:at]
+				held = appendRun(held, u, start, k)
+				start = k + 1
+				u.sink.deliver(u.base+k, *new(R), &TaskError{Index: u.base + k, Input: x, Err: fmt.Errorf("encode input: %w", err)})
+				continue
+			}
+			if len(rec) > maxBatchBytes && n > 0 {
+				rec = rec[:at]
+				held = appendRun(held, u, start, k)
+				rest = append([]*unit[A, R]{{xs: u.xs[k:], base: u.base + k, sink: u.sink}}, units[ui+1:]...)
+				binary.LittleEndian.PutUint32(rec[4:], uint32(n))
+				return rec, held, rest, n
+			}
+			binary.LittleEndian.PutUint32(rec[at:], uint32(size))
+			n++
 		}
+		held = appendRun(held, u, start, len(u.xs))
 	}
-	return rec, n, nil
+	binary.LittleEndian.PutUint32(rec[4:], uint32(n))
+	return rec, held, nil, n
+}
+
+// appendRun appends u.xs[i:j] to held as a unit, u itself when whole.
+func appendRun[A, R any](held []*unit[A, R], u *unit[A, R], i, j int) []*unit[A, R] {
+	switch {
+	case i >= j:
+		return held
+	case i == 0 && j == len(u.xs):
+		return append(held, u)
+	}
+	return append(held, &unit[A, R]{xs: u.xs[i:j:j], base: u.base + i, sink: u.sink})
 }
 
 // collect delivers the worker's answers, and replaces it when it dies.
@@ -217,37 +253,54 @@ func (s *poolSlot[A, R]) collect() {
 	}
 }
 
-// answer delivers the results of one batch.
+// answer delivers the results in one answer to the oldest batch.
 func (s *poolSlot[A, R]) answer(rec []byte, pid int) {
 	seq, n, rest, err := parseHeader(rec)
 	s.mu.Lock()
-	if err != nil || len(s.inflight) == 0 || s.inflight[0].seq != seq {
+	if err != nil || len(s.inflight) == 0 || s.inflight[0].seq != seq || n <= 0 || s.inflight[0].got+n > s.inflight[0].n {
 		s.mu.Unlock()
 		return // not an answer to a batch this slot holds: ignore it
 	}
-	b := s.inflight[0]
-	s.inflight = s.inflight[1:]
-	s.cond.Broadcast()
+	b := &s.inflight[0]
+	units := skipInputs(b.units, b.got)
+	b.got += n
+	finished := b.got == b.n
+	if finished {
+		s.inflight = s.inflight[1:]
+		s.cond.Broadcast()
+	}
 	s.mu.Unlock()
-	for _, u := range b.units {
+	for _, u := range units {
 		for k := range u.xs {
+			if n == 0 {
+				break
+			}
 			var r R
 			var err error
-			if n > 0 {
-				r, err, rest = s.p.f.decodeResult(rest, pid)
-				n--
-			} else {
-				err = fmt.Errorf("%w: pool answer with too few results", ErrCorrupt)
-			}
+			r, err, rest = s.p.f.decodeResult(rest, pid)
+			n--
 			if err != nil {
 				err = &TaskError{Index: u.base + k, Input: u.xs[k], Err: err}
 			}
 			u.sink.deliver(u.base+k, r, err)
 		}
 	}
-	if s.holding.Add(-1) == 0 {
+	if finished && s.holding.Add(-1) == 0 {
 		s.p.wakeFeeders()
 	}
+}
+
+// skipInputs returns units without their first n inputs.
+func skipInputs[A, R any](units []*unit[A, R], n int) []*unit[A, R] {
+	for len(units) > 0 && n >= len(units[0].xs) {
+		n -= len(units[0].xs)
+		units = units[1:]
+	}
+	if n == 0 || len(units) == 0 {
+		return units
+	}
+	u := units[0]
+	return append([]*unit[A, R]{{xs: u.xs[n:], base: u.base + n, sink: u.sink}}, units[1:]...)
 }
 
 // died handles the death of the slot's worker: it delivers the answers the
@@ -295,9 +348,10 @@ func (s *poolSlot[A, R]) died(proc *Process) bool {
 	for _, b := range held {
 		k := -1
 		if b.seq == uint32(prog>>32) {
-			k = int(uint32(prog))
+			// Inputs before b.got were answered: k counts from there.
+			k = int(uint32(prog)) - b.got
 		}
-		for _, u := range b.units {
+		for _, u := range skipInputs(b.units, b.got) {
 			switch {
 			case k < 0 || k >= len(u.xs):
 				again = append(again, u)

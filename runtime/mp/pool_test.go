@@ -47,6 +47,24 @@ var (
 	initFails = mp.NewFunc("mp_test.initFails", func(ctx context.Context, _ int) error {
 		return errors.New("no database")
 	})
+	lenFunc = mp.NewPoolFunc("mp_test.len", func(ctx context.Context, s string) (int, error) {
+		return len(s), nil
+	})
+	repeatFunc = mp.NewPoolFunc("mp_test.repeat", func(ctx context.Context, n int) (string, error) {
+		if n < 0 {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+		return strings.Repeat("z", n), nil
+	})
+	// victimFunc publishes its pid in the input's Int and waits to be
+	// killed on input 1; it doubles the others.
+	victimFunc = mp.NewPoolFunc("mp_test.victim", func(ctx context.Context, in victimInput) (int, error) {
+		if in.X == 1 {
+			in.Pid.Store(int64(os.Getpid()))
+			select {}
+		}
+		return 2 * in.X, nil
+	})
 	sleepyFunc = mp.NewPoolFunc("mp_test.sleepy", func(ctx context.Context, d time.Duration) (time.Duration, error) {
 		time.Sleep(d)
 		return d, nil
@@ -128,6 +146,56 @@ func TestPoolWorkerKilledFailsOnlyItsTask(t *testing.T) {
 		after := p.Workers()
 		if len(after) != 3 || slices.Equal(before, after) {
 			t.Errorf("chunk %d: workers %v before, %v after: want 3 with the killed one replaced", chunk, before, after)
+		}
+	}
+}
+
+// victimInput carries a handle: inputs travel through gob like worker
+// arguments.
+type victimInput struct {
+	X   int
+	Pid *mp.Int[int64]
+}
+
+// TestPoolWorkerKilledFromOutside SIGKILLs the worker running input 1 from
+// the parent while the others run: exactly input 1 fails.
+func TestPoolWorkerKilledFromOutside(t *testing.T) {
+	p := newPool(t, victimFunc, 2)
+	pid, _ := mp.NewInt[int64](0)
+	in := make([]victimInput, 200)
+	for i := range in {
+		in[i] = victimInput{X: i, Pid: pid}
+	}
+	type mapped struct {
+		out []int
+		err error
+	}
+	ch := make(chan mapped, 1)
+	go func() {
+		out, err := p.Map(context.Background(), in, 10)
+		ch <- mapped{out, err}
+	}()
+	waitFor(t, "the worker running input 1", func() bool { return pid.Load() != 0 })
+	if err := syscall.Kill(int(pid.Load()), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var m mapped
+	select {
+	case m = <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Map did not complete after its worker was killed")
+	}
+	var te *mp.TaskError
+	var exit *mp.ExitError
+	if !errors.As(m.err, &te) || te.Index != 1 || !errors.As(te, &exit) || exit.Signal != syscall.SIGKILL {
+		t.Fatalf("Map error %v, want input 1's worker killed by SIGKILL", m.err)
+	}
+	if n := len(m.err.(interface{ Unwrap() []error }).Unwrap()); n != 1 {
+		t.Fatalf("%d inputs failed, want 1: %v", n, m.err)
+	}
+	for i := range in {
+		if i != 1 && m.out[i] != 2*i {
+			t.Fatalf("result %d = %d, want %d", i, m.out[i], 2*i)
 		}
 	}
 }
@@ -301,5 +369,55 @@ func TestPoolContext(t *testing.T) {
 	defer cancel2()
 	if d, err := p.Apply(ctx2, time.Millisecond); err != nil || d != time.Millisecond {
 		t.Fatalf("Apply after a cancelled Map: %v, %v", d, err)
+	}
+}
+
+// TestPoolLargeInputs maps 12 MB of inputs in chunks larger than a pool
+// message: batches are cut to fit, and only an input too large for any
+// message fails.
+func TestPoolLargeInputs(t *testing.T) {
+	p := newPool(t, lenFunc, 2)
+	in := make([]string, 3000)
+	for i := range in {
+		in[i] = strings.Repeat("x", 4000+i)
+	}
+	in[42] = strings.Repeat("y", 3<<20)
+	out, err := p.Map(context.Background(), in, 0)
+	var te *mp.TaskError
+	if !errors.As(err, &te) || te.Index != 42 || !errors.Is(err, mp.ErrTooLarge) {
+		t.Fatalf("Map error %v, want input 42 too large", err)
+	}
+	for i := range in {
+		if i != 42 && out[i] != 4000+i {
+			t.Fatalf("result %d = %d, want %d", i, out[i], 4000+i)
+		}
+	}
+}
+
+// TestPoolLargeResults answers a batch of 8 MB of results in several
+// messages; only a result too large for any message fails, and a worker
+// killed after answering part of a batch fails only the input it ran.
+func TestPoolLargeResults(t *testing.T) {
+	p := newPool(t, repeatFunc, 2)
+	in := make([]int, 400)
+	for i := range in {
+		in[i] = 20000 + i
+	}
+	in[7] = 3 << 20
+	in[300] = -1
+	out, err := p.Map(context.Background(), in, 400)
+	errs := err.(interface{ Unwrap() []error }).Unwrap()
+	var te7, te300 *mp.TaskError
+	var exit *mp.ExitError
+	if len(errs) != 2 || !errors.As(errs[0], &te7) || !errors.As(errs[1], &te300) {
+		t.Fatalf("Map error %v, want inputs 7 and 300 failed", err)
+	}
+	if te7.Index != 7 || !errors.Is(te7, mp.ErrTooLarge) || te300.Index != 300 || !errors.As(te300, &exit) {
+		t.Fatalf("Map errors %v and %v, want result 7 too large and input 300's worker killed", te7, te300)
+	}
+	for i := range in {
+		if i != 7 && i != 300 && out[i] != strings.Repeat("z", in[i]) {
+			t.Fatalf("result %d has %d bytes, want %d", i, len(out[i]), in[i])
+		}
 	}
 }

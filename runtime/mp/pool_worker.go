@@ -6,9 +6,11 @@ package mp
 // parent sends a batch of inputs as one message: seq (uint32), count
 // (uint32), then each input as a length (uint32) and its encoding. The
 // worker stores seq<<32|k in its progress word before it runs input k, and
-// answers with one message per batch: seq, count, then for each input a
-// status byte, a length and the result's encoding (or, for a failure, a gob
-// of poolFailure). A batch of no inputs tells the worker to exit.
+// answers each batch, in order, with one message or more: seq, count, then
+// for each input a status byte, a length and the result's encoding (or, for
+// a failure, a gob of poolFailure); an answer of large results is split so
+// that none outgrows the outbox. A batch of no inputs tells the worker to
+// exit.
 //
 // Because a worker takes and answers its batches in order, the parent knows
 // at a worker's death exactly what it held: the batches it sent that were
@@ -21,7 +23,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/gob"
-	"errors"
 	"fmt"
 	"runtime/debug"
 
@@ -119,18 +120,32 @@ func (f *PoolFunc[A, R]) serve(ctx context.Context, b []byte) error {
 		if n == 0 {
 			return nil
 		}
-		out = appendHeader(out[:0], seq, n)
+		out = appendHeader(out[:0], seq, 0)
+		answered := 0
 		for k := range n {
 			a.Progress.Store(uint64(seq)<<32 | uint64(k))
 			var item []byte
 			if item, items, err = nextItem(items); err != nil {
 				return err
 			}
+			at := len(out)
 			out = f.runOne(ctx, out, item)
+			if len(out)-at > maxInputBytes {
+				out = appendFailure(out[:at], resultError, poolFailure{
+					Msg:       fmt.Sprintf("%v: the result's encoding takes %d bytes, more than a pool message holds (%d)", ErrTooLarge, len(out)-at, maxInputBytes),
+					Sentinels: worker.SentinelNames(ErrTooLarge)})
+			}
+			// Large results go in several answers, so none outgrows the
+			// outbox; the last answer of a batch is never empty.
+			if len(out) > maxBatchBytes && k < n-1 {
+				if err := f.flush(ctx, a.Outbox, out, k+1-answered); err != nil {
+					return err
+				}
+				answered = k + 1
+				out = appendHeader(out[:0], seq, 0)
+			}
 		}
-		if err := a.Outbox.PutContext(ctx, out); errors.Is(err, ErrTooLarge) {
-			err = a.Outbox.PutContext(ctx, tooLarge(seq, n, len(out)))
-		} else if err != nil {
+		if err := f.flush(ctx, a.Outbox, out, n-answered); err != nil {
 			return err
 		}
 		done += n
@@ -140,14 +155,10 @@ func (f *PoolFunc[A, R]) serve(ctx context.Context, b []byte) error {
 	}
 }
 
-// tooLarge answers a batch whose results do not fit the outbox.
-func tooLarge(seq uint32, n, size int) []byte {
-	out := appendHeader(nil, seq, n)
-	for range n {
-		out = appendFailure(out, resultError, poolFailure{
-			Msg: fmt.Sprintf("the batch's results take %d bytes, more than a pool message holds (%d): use a smaller chunk", size, poolQueueBytes)})
-	}
-	return out
+// flush puts an answer of n outcomes in the outbox.
+func (f *PoolFunc[A, R]) flush(ctx context.Context, outbox *Queue[[]byte], out []byte, n int) error {
+	binary.LittleEndian.PutUint32(out[4:], uint32(n))
+	return outbox.PutContext(ctx, out)
 }
 
 // runOne decodes one input, runs the function on it and appends the

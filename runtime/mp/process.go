@@ -43,6 +43,9 @@ var (
 	// ErrNoMain reports a program that starts workers without calling Main
 	// first thing in main (and in TestMain).
 	ErrNoMain = worker.ErrNoMain
+	// ErrMainLate reports a worker whose program made shared objects before
+	// calling Main.
+	ErrMainLate = arena.ErrMainLate
 	// ErrNotRegistered reports a worker function made with NewFunc anywhere
 	// but at package level, so that a worker does not have it.
 	ErrNotRegistered = worker.ErrNotRegistered
@@ -67,6 +70,7 @@ func init() {
 		"mp.ErrEmpty":         ErrEmpty,
 		"mp.ErrTooLarge":      ErrTooLarge,
 		"mp.ErrNoMain":        ErrNoMain,
+		"mp.ErrMainLate":      ErrMainLate,
 		"mp.ErrNotRegistered": ErrNotRegistered,
 	} {
 		RegisterError(name, err)
@@ -114,6 +118,9 @@ func (f *Func[A]) Start(ctx context.Context, arg A) (*Process, error) {
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(envelope[A]{arg}); err != nil {
 		return nil, fmt.Errorf("mp: Start %q: encode argument: %w", f.name, err)
+	}
+	if m, ok := arena.NamedIn(buf.Bytes()); ok {
+		return nil, fmt.Errorf("mp: Start %q: the argument holds a handle of the Manager %q, which a worker does not inherit: pass the Manager's name and open it in the worker with OpenManager", f.name, m)
 	}
 	p, err := worker.Start(ctx, f.name, buf.Bytes(), []*os.File{a.File()})
 	if err != nil {

@@ -53,8 +53,14 @@ func (q *Queue[T]) Len() int {
 // now on, and Get returns the items left, then ErrClosed. Closing a closed
 // queue does nothing. Close does not free the queue's memory, because other
 // processes may still hold it.
-func (q *Queue[T]) Close() error {
+func (q *Queue[T]) Close() (err error) {
 	q.valid()
+	if a := q.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return fmt.Errorf("mp: Queue: %w", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	q.r.Close()
 	return nil
 }
@@ -67,9 +73,14 @@ var encodeBuffers = sync.Pool{New: func() any { return new([]byte) }}
 const maxPooled = 1 << 20
 
 // put is Put, PutContext and TryPut: a nil ctx means do not wait.
-func (q *Queue[T]) put(ctx context.Context, x T) error {
+func (q *Queue[T]) put(ctx context.Context, x T) (err error) {
 	q.valid()
-	var err error
+	if a := q.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return fmt.Errorf("mp: Queue: %w", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	switch q.mode {
 	case modeRaw:
 		err = q.r.Put(ctx, unsafe.Slice((*byte)(unsafe.Pointer(&x)), unsafe.Sizeof(x)))
@@ -108,10 +119,14 @@ func (q *Queue[T]) putEncoded(ctx context.Context, x T) error {
 }
 
 // get is Get, GetContext and TryGet: a nil ctx means do not wait.
-func (q *Queue[T]) get(ctx context.Context) (T, error) {
+func (q *Queue[T]) get(ctx context.Context) (x T, err error) {
 	q.valid()
-	var x T
-	var err error
+	if a := q.ref.Arena; a.Named() {
+		if e := a.Usable(); e != nil {
+			return x, fmt.Errorf("mp: Queue: %w", e)
+		}
+		defer a.Recover(a.Arm(), &err)
+	}
 	switch q.mode {
 	case modeRaw:
 		// The record is exactly T's size, so it lands in x with no copy

@@ -398,3 +398,78 @@ func TestQueueKilledSleepersForgotten(t *testing.T) {
 		t.Fatalf("TryGet = %d, %v", x, err)
 	}
 }
+
+type pointerArgs struct {
+	Q *mp.Queue[*mp.Lock]
+	D *mp.Dict[string, *mp.Value[int64]]
+	L *mp.List[*mp.Lock]
+}
+
+var pointerHandles = mp.NewFunc("mp_test.pointerHandles", func(ctx context.Context, a pointerArgs) error {
+	l, err := a.Q.Get()
+	if err != nil {
+		return err
+	}
+	if !l.TryLock() {
+		return errors.New("the Lock received through the Queue is held")
+	}
+	v, ok, err := a.D.Get("v")
+	if err != nil || !ok {
+		return fmt.Errorf("Dict Get: %v, %v", ok, err)
+	}
+	v.Store(7)
+	none, err := a.L.Get(0)
+	if err != nil || none != nil {
+		return fmt.Errorf("List[0] = %v, %v; want the nil *Lock put there", none, err)
+	}
+	l2, err := a.L.Get(1)
+	if err != nil {
+		return fmt.Errorf("List Get: %v", err)
+	}
+	l2.Lock()
+	return nil
+})
+
+// Handle pointers travel through a Queue, a Dict and a List as they do
+// inside structs, nil included.
+func TestHandlePointersTravel(t *testing.T) {
+	q, err := mp.NewQueue[*mp.Lock]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := mp.NewDict[string, *mp.Value[int64]]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := mp.NewList[*mp.Lock]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaQueue, _ := mp.NewLock()
+	viaList, _ := mp.NewLock()
+	v, _ := mp.NewValue[int64](0)
+	if err := q.Put(viaQueue); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Set("v", v); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(viaList); err != nil {
+		t.Fatal(err)
+	}
+	if err := start(t, pointerHandles, pointerArgs{Q: q, D: d, L: l}).Join(); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.Load(); got != 7 {
+		t.Errorf("the Value reached through the Dict holds %d, want 7", got)
+	}
+	// The worker exited holding both locks: taking them is a takeover.
+	for name, lk := range map[string]*mp.Lock{"Queue": viaQueue, "List": viaList} {
+		if err := lk.TryLockErr(); !errors.Is(err, mp.ErrOwnerDead) {
+			t.Errorf("the Lock sent through the %s: TryLockErr = %v, want ErrOwnerDead", name, err)
+		}
+	}
+}

@@ -99,6 +99,9 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 		if ok || err != nil {
 			return err
 		}
+		if round == 0 && waitq.Spin(func() bool { return atomic.LoadInt32(&st.free) > 0 }) {
+			continue
+		}
 		s.lock(st)
 		seen := st.w.Seq()
 		free, watch, many := st.free, s.someHolder(st, round), s.holderCount(st) > 1

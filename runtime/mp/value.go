@@ -49,14 +49,16 @@ type Value[T any] struct {
 // returns an error wrapping ErrPointers if T cannot be stored raw.
 func NewValue[T any](init T) (*Value[T], error) {
 	v := &Value[T]{}
-	if err := v.init(nil, init, "Value"); err != nil {
+	if err := v.init(nil, &init, "Value"); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-// init makes the Value in a (nil: the family arena).
-func (v *Value[T]) init(a *arena.Arena, x T, what string) error {
+// init makes the Value in a (nil: the family arena) holding *x. Values
+// travel by pointer inside the package: a T of hundreds of megabytes copied
+// into each frame would overflow the stack.
+func (v *Value[T]) init(a *arena.Arena, x *T, what string) error {
 	fp, err := rawType[T](what)
 	if err != nil {
 		return err
@@ -66,14 +68,14 @@ func (v *Value[T]) init(a *arena.Arena, x T, what string) error {
 	if w == wWide {
 		length = cellHeader + wideHeader + 2*stride[T](w)
 	}
-	ref, err := newObject(a, arena.KindValue, valueVersion, fp, length, fmt.Sprintf("New%s[%T]", what, x))
+	ref, err := newObject(a, arena.KindValue, valueVersion, fp, length, fmt.Sprintf("New%s[%s]", what, typeOf[T]()))
 	if err != nil {
 		return err
 	}
 	if err := v.bind(ref, fp); err != nil {
 		return err
 	}
-	v.Store(x)
+	v.store(x)
 	return nil
 }
 
@@ -84,7 +86,7 @@ func (v *Value[T]) bind(ref arena.Ref, fp uint64) error {
 		need = cellHeader + wideHeader + 2*uint64(stride[T](w))
 	}
 	if ref.Len < need {
-		return fmt.Errorf("%w: Value object of %d bytes, %T needs %d", ErrCorrupt, ref.Len, *new(T), need)
+		return fmt.Errorf("%w: Value object of %d bytes, %s needs %d", ErrCorrupt, ref.Len, typeOf[T](), need)
 	}
 	v.cell.bind(ref, fp)
 	v.w, v.word = w, v.data()
@@ -99,16 +101,20 @@ func (v *Value[T]) Load() T {
 	case w64:
 		return fromBits64[T](atomic.LoadUint64((*uint64)(v.word)))
 	}
-	return v.loadWide()
+	var x T
+	v.loadWide(&x)
+	return x
 }
 
 // Store sets the value.
-func (v *Value[T]) Store(x T) {
+func (v *Value[T]) Store(x T) { v.store(&x) }
+
+func (v *Value[T]) store(x *T) {
 	switch v.w {
 	case w32:
-		atomic.StoreUint32((*uint32)(v.word), toBits32(x))
+		atomic.StoreUint32((*uint32)(v.word), toBits32(*x))
 	case w64:
-		atomic.StoreUint64((*uint64)(v.word), toBits64(x))
+		atomic.StoreUint64((*uint64)(v.word), toBits64(*x))
 	default:
 		v.storeWide(x)
 	}
@@ -120,33 +126,63 @@ func (v *Value[T]) Store(x T) {
 // Store from elsewhere races with it; it should only compute.
 func (v *Value[T]) Update(f func(T) T) T {
 	v.valid()
+	if v.w == wWide && unsafe.Sizeof(*new(T)) > maxUpdate {
+		panic(fmt.Sprintf("mp: Value[%s].Update: a value of %d bytes cannot be passed to and returned from f within a goroutine's stack; hold the Value's Lock around Load and Store instead",
+			typeOf[T](), unsafe.Sizeof(*new(T))))
+	}
 	v.lock()
 	defer v.unlock()
+	// Each way is a function of its own, so that Update's frame does not
+	// reserve room for f's argument and result of every way at once.
+	x := new(T)
 	switch v.w {
 	case w32:
-		p := (*uint32)(v.word)
-		for {
-			old := atomic.LoadUint32(p)
-			x := f(fromBits32[T](old))
-			if atomic.CompareAndSwapUint32(p, old, toBits32(x)) {
-				return x
-			}
-		}
+		v.update32(f, x)
 	case w64:
-		p := (*uint64)(v.word)
-		for {
-			old := atomic.LoadUint64(p)
-			x := f(fromBits64[T](old))
-			if atomic.CompareAndSwapUint64(p, old, toBits64(x)) {
-				return x
-			}
+		v.update64(f, x)
+	default:
+		v.updateWide(f, x)
+	}
+	return *x
+}
+
+// maxUpdate is the largest value Update takes: calling f needs three copies
+// of the value on the stack (the argument, made from a copy, and the
+// result) and Update's caller a fourth, and a goroutine's stack, which grows
+// by doubling up to Go's 1 GB limit, can be at most 512 MiB.
+const maxUpdate = 100 << 20
+
+//go:noinline
+func (v *Value[T]) update32(f func(T) T, x *T) {
+	p := (*uint32)(v.word)
+	for {
+		old := atomic.LoadUint32(p)
+		*x = f(fromBits32[T](old))
+		if atomic.CompareAndSwapUint32(p, old, toBits32(*x)) {
+			return
 		}
 	}
+}
+
+//go:noinline
+func (v *Value[T]) update64(f func(T) T, x *T) {
+	p := (*uint64)(v.word)
+	for {
+		old := atomic.LoadUint64(p)
+		*x = f(fromBits64[T](old))
+		if atomic.CompareAndSwapUint64(p, old, toBits64(*x)) {
+			return
+		}
+	}
+}
+
+//go:noinline
+func (v *Value[T]) updateWide(f func(T) T, x *T) {
 	v.lockWide()
 	defer v.unlockWide()
-	x := f(v.loadWide())
+	v.loadWide(x)
+	*x = f(*x)
 	v.publish(x)
-	return x
 }
 
 // Lock acquires the value's own lock (Python's get_lock()). Update takes the
@@ -180,14 +216,14 @@ func (v *Value[T]) GobDecode(b []byte) error {
 		err = v.bind(ref, fp)
 	}
 	if err != nil {
-		return fmt.Errorf("mp: decode Value[%T]: %w", *new(T), err)
+		return fmt.Errorf("mp: decode Value[%s]: %w", typeOf[T](), err)
 	}
 	return nil
 }
 
 func (v *Value[T]) valid() {
 	if v.w == wUnset {
-		panic(fmt.Sprintf("mp: use of a Value[%T] not made by NewValue", *new(T)))
+		panic(fmt.Sprintf("mp: use of a Value[%s] not made by NewValue", typeOf[T]()))
 	}
 }
 
@@ -198,15 +234,16 @@ func (v *Value[T]) slot(i uint32) *T {
 	return (*T)(unsafe.Add(v.word, wideHeader+uintptr(i)*stride[T](wWide)))
 }
 
-func (v *Value[T]) loadWide() T {
+// loadWide copies the current value to *x.
+func (v *Value[T]) loadWide(x *T) {
 	v.valid()
 	for spins := 0; ; spins++ {
 		i := atomic.LoadUint32(v.idx()) & 1
 		s := atomic.LoadUint32(v.seq(i))
 		if s&1 == 0 {
-			x := *v.slot(i)
+			*x = *v.slot(i)
 			if seqUnchanged(v.seq(i), s) {
-				return x
+				return
 			}
 		}
 		if spins > 64 {
@@ -225,20 +262,20 @@ func seqUnchanged(p *uint32, s uint32) bool {
 	return atomic.CompareAndSwapUint32(p, s, s)
 }
 
-func (v *Value[T]) storeWide(x T) {
+func (v *Value[T]) storeWide(x *T) {
 	v.valid()
 	v.lockWide()
 	v.publish(x)
 	v.unlockWide()
 }
 
-// publish writes x to the idle slot and makes it current; wmu must be held.
-func (v *Value[T]) publish(x T) {
+// publish writes *x to the idle slot and makes it current; wmu must be held.
+func (v *Value[T]) publish(x *T) {
 	i := 1 - atomic.LoadUint32(v.idx())&1
 	// Odd whatever the slot held before, even if a writer died leaving it odd.
 	odd := (atomic.LoadUint32(v.seq(i)) | 1) + 2
 	atomic.StoreUint32(v.seq(i), odd)
-	*v.slot(i) = x
+	*v.slot(i) = *x
 	atomic.StoreUint32(v.seq(i), odd+1)
 	atomic.StoreUint32(v.idx(), i)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/gob"
 	"errors"
 	"math"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -239,4 +241,17 @@ func TestZeroHandlePanicsClearly(t *testing.T) {
 	}()
 	var v mp.Value[wide]
 	v.Load()
+}
+
+// A Value of 256 MiB is made, loaded, stored and updated without
+// overflowing the stack (in a program whose arena is large enough for its
+// double buffer: 2 GiB).
+func TestValueOf256MiB(t *testing.T) {
+	bin := buildChild(t)
+	cmd := exec.Command(bin, "big-value")
+	cmd.Env = append(os.Environ(), "MPRACE_ARENA_SIZE=2147483648")
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != "ok\n" {
+		t.Fatalf("big-value: %v\n%s", err, out)
+	}
 }

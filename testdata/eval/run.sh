@@ -15,7 +15,11 @@
 # Timing: dependencies are compiled first (go list -export -test -deps), so both
 # timed runs see a warm build cache; go vet caches a package's verdict, so each
 # timed run uses a fresh vet key (a nonce flag for plain vet, a nonce appended to
-# a copy of the mprace binary, whose -V=full ID hashes the file).
+# a copy of the mprace binary, whose -V=full ID hashes the file). EVAL_TIME=0
+# skips the plain go vet run (findings only).
+# The whole script is one function, read before it runs: editing the file while
+# an evaluation runs does not change the running one.
+main() {
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,7 +35,11 @@ mkdir -p "$work/src" "$work/bin" "$out"
 out=$(cd "$out" && pwd)
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 
-(cd "$root" && go build -o "$work/bin/mprace" ./cmd/mprace && go build -o "$work/bin/vetjson" ./testdata/eval/vetjson)
+# Binaries of this run only: runs from two trees may overlap.
+bin=$work/bin/run-$$
+mkdir -p "$bin"
+trap 'rm -rf "$bin"' EXIT
+(cd "$root" && go build -o "$bin/mprace" ./cmd/mprace && go build -o "$bin/vetjson" ./testdata/eval/vetjson)
 echo "mprace from $root at $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . 2>/dev/null || echo '+dirty'); $(go version); load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # checkout REPO COMMIT: extract the commit of the snapshot, print the directory.
@@ -55,12 +63,12 @@ checkout() {
 # prints "seconds maxrss-KiB".
 vetrun() {
 	local dir=$1 pkgs=$2 file=$3 tool rc=0
-	tool=$work/bin/mprace-$$-$RANDOM
-	cp "$work/bin/mprace" "$tool"
+	tool=$bin/mprace-$RANDOM
+	cp "$bin/mprace" "$tool"
 	printf 'eval-nonce-%s' "$RANDOM$RANDOM" >>"$tool"
 	(cd "$dir" && /usr/bin/time -f '%e %M' -o "$tool.time" go vet -json -vettool="$tool" $pkgs >"$tool.json" 2>&1) || true
-	"$work/bin/vetjson" "$dir" <"$tool.json" >"$file" || rc=$?
-	cat "$tool.time"
+	"$bin/vetjson" "$dir" <"$tool.json" >"$file" || rc=$?
+	tail -1 "$tool.time"
 	rm -f "$tool" "$tool.json" "$tool.time"
 	return $rc
 }
@@ -68,7 +76,7 @@ vetrun() {
 summary() { # FILE: findings per check
 	local n
 	n=$(wc -l <"$1")
-	echo "$n findings$( [[ $n -gt 0 ]] && cut -d: -f3 "$1" | sort | uniq -c | awk '{printf "%s %s %s", (NR==1?" (":","), $2, $1} END {print ")"}')"
+	echo "$n findings$( [[ $n -gt 0 ]] && cut -d: -f3 "$1" | sort | uniq -c | awk '{printf "%s%s %s", (NR==1?" (":", "), $2, $1} END {print ")"}')"
 }
 
 evalrepo() { # NAME REPO COMMIT MODDIR PKGS
@@ -81,13 +89,16 @@ evalrepo() { # NAME REPO COMMIT MODDIR PKGS
 		(cd "$dir" && go mod download)
 	fi
 	(cd "$dir" && go list -export -test -deps $pkgs >/dev/null)
-	(cd "$dir" && /usr/bin/time -f '%e %M' -o "$work/plain.time" go vet -printf.funcs="evalnonce$$$RANDOM" $pkgs >/dev/null 2>&1) || true
-	plain=$(cat "$work/plain.time")
+	plain="0 0"
+	if [[ ${EVAL_TIME:-1} != 0 ]]; then
+		(cd "$dir" && /usr/bin/time -f '%e %M' -o "$bin/plain.time" go vet -printf.funcs="evalnonce$$$RANDOM" $pkgs >/dev/null 2>&1) || true
+		plain=$(tail -1 "$bin/plain.time") # time says "Command exited with non-zero status" first when vet finds something
+	fi
 	mp=$(vetrun "$dir" "$pkgs" "$out/$name.txt") || echo "eval: $name: go vet reported errors (see vet-error lines above)" >&2
 	read -r pt pm <<<"$plain"
 	read -r mt mm <<<"$mp"
 	printf '%-14s %-12s %s; go vet %ss (%s MiB), with mprace %ss (%s MiB), ratio %s\n' "$name" "${commit:0:12}" \
-		"$(summary "$out/$name.txt")" "$pt" $((pm / 1024)) "$mt" $((mm / 1024)) "$(awk -v a="$mt" -v b="$pt" 'BEGIN {printf "%.2f", a / b}')"
+		"$(summary "$out/$name.txt")" "$pt" $((pm / 1024)) "$mt" $((mm / 1024)) "$(awk -v a="$mt" -v b="$pt" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "-"}')"
 }
 
 evalhistory() { # ID REPO FIX MODDIR PKGS FILE CHECK CELL
@@ -101,8 +112,8 @@ evalhistory() { # ID REPO FIX MODDIR PKGS FILE CHECK CELL
 	match() { grep -E "^$file:[0-9]+: $check: .*$cell" "$1" | wc -l; }
 	before=$(match "$out/history-$id-${parent:0:12}.txt")
 	after=$(match "$out/history-$id-${fix:0:12}.txt")
-	printf '%-28s %s fix %s: %s %s on %s before, %s after: %s\n' "$id" "$repo" "${fix:0:12}" "$before" "$check" "$file" "$after" \
-		"$( ((before > 0 && after == 0)) && echo 'reported before, silent after' || echo MISMATCH)"
+	printf '%-24s %s fix %s: %s %s on %s (%s) before, %s after: %s\n' "$id" "$repo" "${fix:0:12}" "$before" "$check" "$file" "$cell" "$after" \
+		"$( ((before > after)) && echo 'reported before, gone after' || echo 'NOT reported before and gone after')"
 }
 
 rows() { grep -v '^#' "$1" | grep -v '^[[:space:]]*$'; }
@@ -116,8 +127,20 @@ if [[ ${1:-} == history ]]; then
 	done
 	exit 0
 fi
-rows "$here/repos.tsv" | while IFS=$'\t' read -r name repo commit moddir pkgs; do
-	if [[ $# -eq 0 || " $* " == *" $name "* ]]; then
-		evalrepo "$name" "$repo" "$commit" "$moddir" "$pkgs" </dev/null
+# The names given, in their order (default: every row); an unknown name is an error.
+names=("$@")
+if [[ ${#names[@]} -eq 0 ]]; then
+	mapfile -t names < <(rows "$here/repos.tsv" | cut -f1)
+fi
+for name in "${names[@]}"; do
+	row=$(rows "$here/repos.tsv" | awk -F'\t' -v n="$name" '$1 == n')
+	if [[ -z $row ]]; then
+		echo "eval: no repository named $name in repos.tsv" >&2
+		exit 2
 	fi
+	IFS=$'\t' read -r name repo commit moddir pkgs <<<"$row"
+	evalrepo "$name" "$repo" "$commit" "$moddir" "$pkgs" </dev/null
 done
+}
+main "$@"
+exit

@@ -148,10 +148,19 @@ var Types = map[string]*Type{
 		"Get": elem(Read, 0), "Set": elemw(0, 1), "Update": elem(Update, 0),
 		"Append": m(Update), "Pop": m(Update), "Items": m(ReadAll), "Len": m(Read),
 	})},
+	// A Set's members are its cells: Has reads one, Add and Remove write
+	// it, AddIfAbsent is the atomic check-then-act.
+	MPPath + ".Set": {Elements: true, Methods: merge(handleLock, neutral, map[string]Method{
+		"Has": elem(Read, 0), "Add": elem(Write, 0), "Remove": elem(Write, 0), "AddIfAbsent": elem(Update, 0),
+		"Items": m(ReadAll), "All": m(ReadAll),
+	})},
 	MPPath + ".JoinableQueue": {Methods: merge(neutral, map[string]Method{
 		"Put": m(Update), "PutContext": m(Update), "TryPut": m(Update),
 		"Get": m(Update), "GetContext": m(Update), "TryGet": m(Update),
 		"TaskDone": m(Update), "Join": m(Neutral), "Failed": m(Neutral),
+	})},
+	MPPath + ".Conn": {Methods: merge(neutral, map[string]Method{
+		"Send": m(Update), "SendContext": m(Update), "Recv": m(Update), "RecvContext": m(Update), "Poll": m(Neutral),
 	})},
 	// An RLock is a lock; a Semaphore is taken as one whatever its permits
 	// (with more than one, that misses races rather than invent them). An

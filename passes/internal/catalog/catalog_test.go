@@ -15,12 +15,13 @@ import (
 // locks, each with the reason; any other exported type with methods must be
 // in the catalog.
 var notHandles = map[string]string{
-	"Process":     "a started worker process: Join, Kill and Pid act on the process, not on shared memory",
-	"Func":        "a registered worker entry point: Start launches a process, it holds no shared cell",
-	"PoolFunc":    "a registered pool function: it holds no shared cell",
-	"Pool":        "worker processes fed through private queues: its methods share no cell with the caller",
-	"AsyncResult": "one result of a Pool, held in this process",
-	"TaskError":   "an error value",
+	"Process":      "a started worker process: Join, Kill and Pid act on the process, not on shared memory",
+	"Func":         "a registered worker entry point: Start launches a process, it holds no shared cell",
+	"PoolFunc":     "a registered pool function: it holds no shared cell",
+	"Pool":         "worker processes fed through private queues: its methods share no cell with the caller",
+	"AsyncResult":  "one result of a Pool, held in this process",
+	"TaskError":    "an error value",
+	"SharedMemory": "a raw block whose typed views are plain slices: no method reads or writes a cell",
 }
 
 func loadMP(t *testing.T) *types.Package {

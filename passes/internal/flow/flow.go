@@ -195,8 +195,8 @@ func (b Branch) Pos() token.Pos {
 // branch decides target when one of its ways always leads to target while
 // the branch itself can reach the function's exit without it; that covers an
 // if statement, an early return, a loop condition and each operand of || and
-// && in either order. Exits are the returns, and in a function that never
-// returns (a worker's for loop) the loops' back edges; a way that never
+// && in either order. Exits are the returns and the loops' back edges (one
+// iteration is the unit a check decides, see exitBlocks); a way that never
 // returns (t.Fatal's panic, log.Fatal) leads nowhere, so a branch on the
 // other side is an assertion, not a decision.
 func Controls(target *ssa.BasicBlock, cond Set) []Branch {
@@ -221,8 +221,8 @@ func Controls(target *ssa.BasicBlock, cond Set) []Branch {
 				continue // every way from b to the exit passes x
 			}
 			for i, s := range b.Succs {
-				if !g.reaches[s.Index] || g.avoids[s.Index] {
-					continue
+				if !g.reaches[s.Index] || g.avoids[s.Index] || s.Dominates(b) {
+					continue // s.Dominates(b): the way back to the loop's head
 				}
 				if cond[iff.Cond] {
 					out = append(out, Branch{If: iff, Succ: i})
@@ -242,7 +242,7 @@ const maxChain = 32
 
 // depGraph answers post-dominance by target: avoids holds the blocks that
 // can reach an exit without passing target, reaches those that can reach
-// target.
+// target without taking a loop's back edge.
 type depGraph struct {
 	avoids, reaches []bool
 }
@@ -251,7 +251,7 @@ func newDepGraph(target *ssa.BasicBlock) *depGraph {
 	fn := target.Parent()
 	n := len(fn.Blocks)
 	g := &depGraph{avoids: make([]bool, n), reaches: make([]bool, n)}
-	back := func(from []*ssa.BasicBlock, seen []bool, stop *ssa.BasicBlock) {
+	back := func(from []*ssa.BasicBlock, seen []bool, stop *ssa.BasicBlock, forward bool) {
 		work := append([]*ssa.BasicBlock(nil), from...)
 		for _, b := range work {
 			seen[b.Index] = true
@@ -260,6 +260,9 @@ func newDepGraph(target *ssa.BasicBlock) *depGraph {
 			b := work[len(work)-1]
 			work = work[:len(work)-1]
 			for _, p := range b.Preds {
+				if forward && b.Dominates(p) {
+					continue // a back edge: the next iteration
+				}
 				if p != stop && !seen[p.Index] {
 					seen[p.Index] = true
 					work = append(work, p)
@@ -267,7 +270,9 @@ func newDepGraph(target *ssa.BasicBlock) *depGraph {
 			}
 		}
 	}
-	back([]*ssa.BasicBlock{target}, g.reaches, nil)
+	// A branch decides target within one iteration of a loop: a check
+	// that ends the loop does not decide what the next iteration does.
+	back([]*ssa.BasicBlock{target}, g.reaches, nil, true)
 	exits := exitBlocks(fn)
 	var from []*ssa.BasicBlock
 	for _, e := range exits {
@@ -275,41 +280,22 @@ func newDepGraph(target *ssa.BasicBlock) *depGraph {
 			from = append(from, e)
 		}
 	}
-	back(from, g.avoids, target)
+	back(from, g.avoids, target, false)
 	return g
 }
 
-// exitBlocks returns the blocks that end in a return and, when some block
-// cannot reach one (a loop that runs until the process ends), the sources
-// of the back edges of such loops.
+// exitBlocks returns the blocks that end one iteration of the function's
+// work: those that return, and the sources of loops' back edges. A branch
+// that decides target within one iteration is a decision even in a loop
+// that only ends through target (for { if c.Load() < max { c.Add(1); break } }).
 func exitBlocks(fn *ssa.Function) []*ssa.BasicBlock {
-	var rets []*ssa.BasicBlock
+	var exits []*ssa.BasicBlock
 	for _, b := range fn.Blocks {
 		if n := len(b.Instrs); n > 0 {
 			if _, ok := b.Instrs[n-1].(*ssa.Return); ok {
-				rets = append(rets, b)
+				exits = append(exits, b)
+				continue
 			}
-		}
-	}
-	toRet := make([]bool, len(fn.Blocks))
-	work := append([]*ssa.BasicBlock(nil), rets...)
-	for _, b := range work {
-		toRet[b.Index] = true
-	}
-	for len(work) > 0 {
-		b := work[len(work)-1]
-		work = work[:len(work)-1]
-		for _, p := range b.Preds {
-			if !toRet[p.Index] {
-				toRet[p.Index] = true
-				work = append(work, p)
-			}
-		}
-	}
-	exits := rets
-	for _, b := range fn.Blocks {
-		if toRet[b.Index] {
-			continue
 		}
 		for _, s := range b.Succs {
 			if s.Dominates(b) {

@@ -19,6 +19,7 @@
 package arena
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -95,6 +96,11 @@ type Arena struct {
 	// closed is set by Close before the memory goes, so that a handle used
 	// afterwards can say so instead of faulting on an unmapped address.
 	closed atomic.Bool
+	// named is set for arenas with a name (see fault.go), broken once a
+	// fault was caught in the mapping.
+	named  bool
+	name   string // of a named arena
+	broken atomic.Bool
 }
 
 var registry struct {
@@ -253,6 +259,21 @@ func (a *Arena) Close() error {
 // Closed reports whether Close was called. Handles check it before they touch
 // the arena; Close must still not race with their use.
 func (a *Arena) Closed() bool { return a.closed.Load() }
+
+// NamedIn returns the name of a named arena open in this process whose id
+// appears in b, and whether there is one. Start uses it to refuse an
+// argument holding a Manager's handle, which a new worker could not resolve:
+// an encoded handle holds its arena's 16 random id bytes verbatim.
+func NamedIn(b []byte) (string, bool) {
+	registry.Lock()
+	defer registry.Unlock()
+	for id, a := range registry.m {
+		if a.named && bytes.Contains(b, id[:]) {
+			return a.name, true
+		}
+	}
+	return "", false
+}
 
 // Lookup finds an open arena by id.
 func Lookup(id [16]byte) (*Arena, error) {

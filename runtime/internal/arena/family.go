@@ -48,12 +48,16 @@ func Family() (*Arena, error) {
 	return a, nil
 }
 
+// ErrMainLate reports a worker that made shared objects before mp.Main ran:
+// they live in an arena of its own, which no other process can see.
+var ErrMainLate = errors.New("mp.Main was called after this program made shared objects; call mp.Main first thing in main (and in TestMain), before any NewLock, NewValue, NewQueue, ...")
+
 // InheritFamily makes the arena file a worker inherited its family arena.
 func InheritFamily(f *os.File) error {
 	family.Lock()
 	defer family.Unlock()
 	if family.a != nil {
-		return errors.New("mp: this process already has a shared arena")
+		return ErrMainLate
 	}
 	f, err := ReopenInherited(f)
 	if err != nil {

@@ -1,7 +1,7 @@
 package arena
 
-// Named arenas are files under /dev/shm that unrelated processes open by
-// name. The name must never show a half-made arena, so the creator makes the
+// Named arenas are files under $XDG_RUNTIME_DIR or /dev/shm (see NamedDir)
+// that unrelated processes open by name. The name must never show a half-made arena, so the creator makes the
 // file under a temporary name, takes an exclusive flock on it, links it to
 // its name (which fails if the name is taken, like O_EXCL), and only then
 // sizes and formats it and runs the caller's initialization; it drops the
@@ -26,8 +26,37 @@ import (
 // making it. Remove it with UnlinkNamed and create it anew.
 var ErrIncomplete = errors.New("named shared memory was left incomplete by a creator that died")
 
-// NamedDir is where named arenas live; their files are NamedDir/mprace-NAME.
-const NamedDir = "/dev/shm"
+// Where named arenas live: their files are DIR/mprace-NAME, DIR being
+// $XDG_RUNTIME_DIR when it is set and /dev/shm otherwise. The runtime
+// directory is the user's alone (the XDG base directory specification makes
+// it mode 0700 and owned by the user), so no other user can take a name
+// there first or remove the file; /dev/shm is writable by everyone, so there
+// another user can take a name first (reported as ErrCorrupt: not this
+// user's), though never read or change this user's files.
+const (
+	RuntimeDirEnv = "XDG_RUNTIME_DIR"
+	SharedDir     = "/dev/shm"
+)
+
+// NamedDir returns the directory of named arenas. An $XDG_RUNTIME_DIR that
+// is not a directory of this user's that no one else can write is an error,
+// rather than a silent fall back that would split programs between two
+// directories.
+func NamedDir() (string, error) {
+	dir := os.Getenv(RuntimeDirEnv)
+	if dir == "" {
+		return SharedDir, nil
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return "", fmt.Errorf("arena: $%s: %w", RuntimeDirEnv, err)
+	}
+	if !filepath.IsAbs(dir) || st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Uid != uint32(os.Geteuid()) || st.Mode&0o022 != 0 {
+		return "", fmt.Errorf("arena: $%s=%q is not an absolute directory of this user's that only it can write (mode %o, owner %d)",
+			RuntimeDirEnv, dir, st.Mode&0o7777, st.Uid)
+	}
+	return dir, nil
+}
 
 // OpenTimeout bounds how long OpenNamed waits for a creator that is still
 // initializing the arena.
@@ -45,7 +74,11 @@ func NamedPath(name string) (string, error) {
 			return "", fmt.Errorf("arena: invalid name %q: only letters, digits, '.', '_' and '-' are allowed", name)
 		}
 	}
-	return filepath.Join(NamedDir, "mprace-"+name), nil
+	dir, err := NamedDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "mprace-"+name), nil
 }
 
 // CreateNamed makes the named arena name of the given size, runs init on it
@@ -85,7 +118,7 @@ func CreateNamed(name string, size int64, init func(*Arena) error) (*Arena, erro
 		f.Close()
 		return nil, fmt.Errorf("arena: create %s: %w", name, err)
 	}
-	a, err := formatNamed(f, size, init)
+	a, err := formatNamed(f, name, size, init)
 	if err != nil {
 		os.Remove(path)
 		f.Close()
@@ -99,7 +132,7 @@ func CreateNamed(name string, size int64, init func(*Arena) error) (*Arena, erro
 	return a, nil
 }
 
-func formatNamed(f *os.File, size int64, init func(*Arena) error) (*Arena, error) {
+func formatNamed(f *os.File, name string, size int64, init func(*Arena) error) (*Arena, error) {
 	// Whatever the umask allowed, the arena is the user's alone.
 	if err := f.Chmod(0o600); err != nil {
 		return nil, err
@@ -117,6 +150,7 @@ func formatNamed(f *os.File, size int64, init func(*Arena) error) (*Arena, error
 		return nil, err
 	}
 	a.file = f
+	a.named, a.name = true, name
 	if err := init(a); err != nil {
 		a.closeKeepFile()
 		return nil, err
@@ -152,6 +186,7 @@ func OpenNamed(name string) (*Arena, error) {
 		f.Close()
 		return nil, fmt.Errorf("arena: open %s: %w", name, err)
 	}
+	a.name = name
 	return a, nil
 }
 
@@ -171,7 +206,12 @@ func openNamed(f *os.File) (*Arena, error) {
 	if n, _ := f.ReadAt(m[:], 0); n < len(m) || m == [len(magic)]byte{} {
 		return nil, ErrIncomplete
 	}
-	return Open(f)
+	a, err := Open(f)
+	if err != nil {
+		return nil, err
+	}
+	a.named = true
+	return a, nil
 }
 
 // waitShared takes a shared flock on f, polling so that a creator stuck in

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -25,7 +27,8 @@ func TestCreateNamedFailedInitRemovesName(t *testing.T) {
 		t.Fatalf("OpenNamed after a failed init: %v, want fs.ErrNotExist", err)
 	}
 	path, _ := NamedPath(name)
-	matches, _ := os.ReadDir(NamedDir)
+	dir, _ := NamedDir()
+	matches, _ := os.ReadDir(dir)
 	for _, e := range matches {
 		if len(e.Name()) > len("mprace-"+name) && e.Name()[:len("mprace-"+name)] == "mprace-"+name {
 			t.Errorf("left behind %s (the name was %s)", e.Name(), path)
@@ -101,4 +104,34 @@ func TestOpenNamedWaitsForCreator(t *testing.T) {
 	// Both ends are in this process, which cannot map one arena twice at
 	// once; what matters is that the open came after the creation.
 	<-opened
+}
+
+func TestNamedDirFollowsXDGRuntimeDir(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o700)
+	t.Setenv(RuntimeDirEnv, dir)
+	name := testName(t)
+	a, err := CreateNamed(name, MinSize, func(*Arena) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := os.Stat(filepath.Join(dir, "mprace-"+name)); err != nil {
+		t.Fatalf("the arena is not in $XDG_RUNTIME_DIR: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(SharedDir, "mprace-"+name)); err == nil {
+		t.Fatal("the arena is in /dev/shm too")
+	}
+	if err := UnlinkNamed(name); err != nil {
+		t.Fatal(err)
+	}
+	// A runtime directory others can write is refused, not used.
+	os.Chmod(dir, 0o777)
+	if _, err := CreateNamed(name, MinSize, func(*Arena) error { return nil }); err == nil || !strings.Contains(err.Error(), RuntimeDirEnv) {
+		t.Fatalf("CreateNamed in a world-writable runtime directory: %v, want an error naming %s", err, RuntimeDirEnv)
+	}
+	t.Setenv(RuntimeDirEnv, "")
+	if d, _ := NamedDir(); d != SharedDir {
+		t.Fatalf("NamedDir without $%s = %q, want %s", RuntimeDirEnv, d, SharedDir)
+	}
 }

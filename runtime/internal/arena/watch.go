@@ -38,6 +38,7 @@ package arena
 // waited for.
 
 import (
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -180,6 +181,15 @@ func (a *Arena) fire(i int, w *watcher, fd int, died bool) {
 	ofdLock(fd, unix.F_UNLCK, gateByte(i), false)
 	if a.watch.closed {
 		return // the words are gone with the mapping
+	}
+	if a.named {
+		// A truncated file must not take this goroutine down with it; its
+		// sleepers find the arena broken by themselves.
+		old := a.Arm()
+		defer func() {
+			debug.SetPanicOnFault(old)
+			recover()
+		}()
 	}
 	for s := range w.subs {
 		atomic.AddUint32(s.word, s.bump)

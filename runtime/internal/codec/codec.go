@@ -71,23 +71,38 @@ func (bytesCodec) Append(dst []byte, x []byte) ([]byte, error) { return append(d
 func (bytesCodec) Decode(b []byte) ([]byte, error)             { return bytes.Clone(b), nil }
 
 // Gob encodes each value as a self-contained gob stream (type description
-// included), so any message can be decoded alone, by any process.
+// included), so any message can be decoded alone, by any process. A pointer
+// travels inside a one-field struct: gob cannot encode a pointer to a pointer
+// whose target encodes itself (a handle such as *mp.Lock), and a nil pointer
+// travels as an empty struct.
 type Gob[T any] struct{}
+
+type envelope[T any] struct{ V T }
+
+func isPointer[T any]() bool { return reflect.TypeFor[T]().Kind() == reflect.Pointer }
 
 // Append implements Codec.
 func (Gob[T]) Append(dst []byte, x T) ([]byte, error) {
 	buf := bytes.NewBuffer(dst)
-	if err := gob.NewEncoder(buf).Encode(&x); err != nil {
-		return dst, fmt.Errorf("codec: gob encode %T: %w", x, err)
+	var v any = &x
+	if isPointer[T]() {
+		v = &envelope[T]{x}
+	}
+	if err := gob.NewEncoder(buf).Encode(v); err != nil {
+		return dst, fmt.Errorf("codec: gob encode %s: %w", reflect.TypeFor[T](), err)
 	}
 	return buf.Bytes(), nil
 }
 
 // Decode implements Codec.
 func (Gob[T]) Decode(b []byte) (T, error) {
-	var x T
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&x); err != nil {
-		return x, fmt.Errorf("codec: gob decode %T: %w", x, err)
+	var e envelope[T]
+	var v any = &e.V
+	if isPointer[T]() {
+		v = &e
 	}
-	return x, nil
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
+		return e.V, fmt.Errorf("codec: gob decode %s: %w", reflect.TypeFor[T](), err)
+	}
+	return e.V, nil
 }

@@ -21,11 +21,39 @@ package waitq
 import (
 	"context"
 	"math"
+	"runtime"
 	"sync/atomic"
 	"time"
 
 	"github.com/mprace/mprace/runtime/internal/futex"
+	"golang.org/x/sys/unix"
 )
+
+const (
+	// spinChecks is how many times Spin looks before it yields: a peer
+	// process on another core usually answers within that.
+	spinChecks = 1024
+	// yields is how many times it then gives up the CPU, which lets a peer
+	// on the same core run (sched_yield for another process, Gosched for a
+	// goroutine of this one).
+	yields = 8
+)
+
+// Spin reports whether ready held within a short spin, which saves a
+// sleep and a wake-up system call when the change is imminent. Callers
+// sleep when it reports false.
+func Spin(ready func() bool) bool {
+	for i := 0; i < spinChecks+yields; i++ {
+		if ready() {
+			return true
+		}
+		if i >= spinChecks {
+			runtime.Gosched()
+			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+	}
+	return false
+}
 
 // Word is the shared part: a sequence number sleepers wait on and a count
 // of sleepers. Its zero value is ready to use.

@@ -6,7 +6,9 @@
 //	mpchild lock MANAGER DICT            take DICT's lock, say "locked", wait to be killed
 //	mpchild hold-lock MANAGER LOCK       take the Lock LOCK, say "locked", wait to be killed
 //	mpchild wait-lock MANAGER LOCK       say "waiting", take the Lock LOCK, say "got ownerdead" or "got free"
+//	mpchild churn MANAGER DICT           say "churning", Set/Get/Delete until an error; say "corrupt" for ErrCorrupt
 //	mpchild touch-all MANAGER            use every Managed type by name (see TestManagerHoldsEveryType)
+//	mpchild big-value                    a 256 MiB Value: make, load, store (set MPRACE_ARENA_SIZE)
 //	mpchild die-creating NAME            die while creating the Manager NAME
 package main
 
@@ -16,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mprace/mprace/runtime/internal/arena"
@@ -30,8 +33,11 @@ func main() {
 }
 
 func run(args []string) error {
-	if len(args) < 2 {
+	if len(args) < 1 {
 		return fmt.Errorf("usage: mpchild incr|append|lock|die-creating MANAGER ...")
+	}
+	if args[0] == "big-value" {
+		return bigValue()
 	}
 	if args[0] == "die-creating" {
 		_, err := arena.CreateNamed(args[1], arena.MinSize, func(*arena.Arena) error {
@@ -103,6 +109,8 @@ func run(args []string) error {
 			// blocked goroutine a deadlock and exit, releasing the lock.
 			time.Sleep(time.Hour)
 		}
+	case args[0] == "churn" && len(args) == 3:
+		return churn(m, args[2])
 	case args[0] == "touch-all" && len(args) == 2:
 		return touchAll(m)
 	case args[0] == "wait-lock" && len(args) == 3:
@@ -168,4 +176,97 @@ func touchAll(m *mp.Manager) error {
 	}
 	l.Unlock()
 	return nil
+}
+
+type big = [256 << 20]byte
+
+// bigValue uses a Value of 256 MiB, passing it by value as users do. Each
+// step is a function of its own, not inlined: a frame holds a copy of the
+// value for each call that takes or returns one, and a goroutine's stack can
+// grow to 512 MiB at most (it doubles, up to Go's 1 GB limit).
+func bigValue() error {
+	x := new(big)
+	x[0], x[len(x)-1] = 1, 2
+	v, err := newBig(x)
+	if err != nil {
+		return err
+	}
+	if err := checkBig(v, 0, 1); err != nil {
+		return fmt.Errorf("after NewValue: %w", err)
+	}
+	x[5] = 9
+	storeBig(v, x)
+	if err := checkBig(v, 5, 9); err != nil {
+		return fmt.Errorf("after Store: %w", err)
+	}
+	// Update's f takes and returns the value: four copies on a stack that
+	// ends at 1 GB. It refuses, saying what to do instead.
+	if msg := updateBig(v); !strings.Contains(msg, "hold the Value's Lock around Load and Store") {
+		return fmt.Errorf("Update of 256 MiB: %q, want a panic saying to use Lock, Load and Store", msg)
+	}
+	if err := checkBig(v, len(x)-1, 2); err != nil {
+		return fmt.Errorf("after Update: %w", err)
+	}
+	fmt.Println("ok")
+	return nil
+}
+
+//go:noinline
+func newBig(x *big) (*mp.Value[big], error) {
+	y := *x // a variable, on the heap: passing *x would copy it to the stack twice
+	return mp.NewValue(y)
+}
+
+//go:noinline
+func storeBig(v *mp.Value[big], x *big) {
+	y := *x
+	v.Store(y)
+}
+
+//go:noinline
+func checkBig(v *mp.Value[big], i int, want byte) error {
+	if got := v.Load(); got[i] != want {
+		return fmt.Errorf("byte %d is %d, want %d", i, got[i], want)
+	}
+	return nil
+}
+
+// updateBig returns what Update panicked with.
+//
+//go:noinline
+func updateBig(v *mp.Value[big]) (msg string) {
+	defer func() { msg = fmt.Sprint(recover()) }()
+	v.Update(func(b big) big { b[7] = 3; return b })
+	return ""
+}
+
+// churn changes a Dict as fast as it can until an error, which must be
+// ErrCorrupt: the test truncates the Manager's file under it.
+func churn(m *mp.Manager, name string) error {
+	d, err := mp.ManagedDict[string, int64](m, name)
+	if err != nil {
+		return err
+	}
+	fmt.Println("churning")
+	for i := 0; ; i++ {
+		k := strconv.Itoa(i % 1000)
+		err := d.Set(k, int64(i))
+		if err == nil {
+			_, _, err = d.Get(k)
+		}
+		if err == nil && i%3 == 0 {
+			_, err = d.Delete(k)
+		}
+		if errors.Is(err, mp.ErrCorrupt) {
+			fmt.Println("corrupt")
+			// Later calls fail the same way, promptly.
+			if err := d.Set(k, 1); !errors.Is(err, mp.ErrCorrupt) {
+				return fmt.Errorf("Set after the fault: %v, want ErrCorrupt", err)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }

@@ -1,0 +1,79 @@
+package arena
+
+// A named arena's file can be truncated by any process of its user (the
+// family memfd cannot: it is sealed), and touching a mapped page past the
+// new end of the file is SIGBUS, which Go turns into a fatal error. Methods
+// that touch a named arena's memory therefore arm the calling goroutine with
+// debug.SetPanicOnFault for their duration and defer Recover, which turns a
+// fault inside the arena's mapping into an error wrapping ErrCorrupt (or, for
+// methods without an error, a panic with that error). Once a fault was seen
+// the arena is broken: a call that faulted may have left a lock held by this
+// process, so every later guarded call fails with ErrCorrupt at once.
+//
+// The family arena is never armed: the guard costs a few nanoseconds, and
+// there it could never fire.
+
+import (
+	"fmt"
+	"runtime/debug"
+	"unsafe"
+)
+
+// Named reports whether a is a named arena, whose file others may shrink.
+func (a *Arena) Named() bool { return a.named }
+
+// Usable returns an error wrapping ErrCorrupt once a fault was caught in a's
+// memory, and nil before.
+func (a *Arena) Usable() error {
+	if a.broken.Load() {
+		return fmt.Errorf("%w: the file behind this shared memory was truncated or replaced", ErrCorrupt)
+	}
+	return nil
+}
+
+// Arm makes a fault in this goroutine a panic instead of a fatal error and
+// returns the previous setting, for Recover or RecoverPanic to restore:
+//
+//	defer a.Recover(a.Arm(), &err)
+func (a *Arena) Arm() bool { return debug.SetPanicOnFault(true) }
+
+// Recover ends a guarded call with an error: deferred directly, it restores
+// the fault setting and turns a fault in a's memory into *err.
+func (a *Arena) Recover(old bool, err *error) {
+	debug.SetPanicOnFault(old)
+	if r := recover(); r != nil {
+		e := a.faultError(r)
+		if e == nil {
+			panic(r)
+		}
+		*err = e
+	}
+}
+
+// RecoverPanic ends a guarded call that has no error to return: a fault in
+// a's memory becomes a panic with an error wrapping ErrCorrupt.
+func (a *Arena) RecoverPanic(old bool) {
+	debug.SetPanicOnFault(old)
+	if r := recover(); r != nil {
+		if e := a.faultError(r); e != nil {
+			panic(e)
+		}
+		panic(r)
+	}
+}
+
+// faultError returns the error for r if r is a memory fault inside a's
+// mapping, and nil for any other panic.
+func (a *Arena) faultError(r any) error {
+	f, ok := r.(interface{ Addr() uintptr })
+	if !ok || len(a.mem) == 0 {
+		return nil
+	}
+	base := uintptr(unsafe.Pointer(&a.mem[0]))
+	addr := f.Addr()
+	if addr < base || addr-base >= uintptr(len(a.mem)) {
+		return nil
+	}
+	a.broken.Store(true)
+	return fmt.Errorf("%w: the file behind this shared memory was truncated or replaced (fault at offset %d)", ErrCorrupt, addr-base)
+}

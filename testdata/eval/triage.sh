@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Joins a run's findings (results/RUN/<repo>.txt) with the verdicts of verdicts.tsv
+# and prints the triage table (markdown) of that run, with the counts per repository.
+#
+#   testdata/eval/triage.sh RUN [COMMIT-OF-THE-ANALYZER]   e.g. triage.sh precision >triage-precision.md
+#
+# A finding is keyed by repository, file:line, check and cell; one without a verdict is "untriaged".
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+run=$1
+rows=$(for f in "$here/results/$run"/*.txt; do
+	name=$(basename "$f" .txt)
+	commit=$(awk -F'\t' -v n="$name" '$1 == n {print substr($3, 1, 12)}' "$here/repos.tsv")
+	[[ $name == std ]] && commit=$(go env GOVERSION)
+	awk -F'\t' -v repo="$name" -v commit="$commit" '
+		FNR == NR { if ($0 !~ /^#/ && NF >= 6) { v[$1 "\t" $2 "\t" $3 "\t" $4] = $5; w[$1 "\t" $2 "\t" $3 "\t" $4] = $6 }; next }
+		{
+			line = $0
+			split(line, p, ": ")
+			pos = p[1]; check = p[2]
+			cell = line; sub(/^[^:]*:[0-9]*: [a-z]*: (check-then-act on|non-atomic read-modify-write of) /, "", cell); sub(/: .*/, "", cell)
+			k = repo "\t" pos "\t" check "\t" cell
+			verdict = (k in v) ? v[k] : "untriaged"; why = (k in w) ? w[k] : ""
+			gsub(/\|/, "\\|", cell); gsub(/\|/, "\\|", why)
+			printf "| %s | %s | %s | %s | `%s` | %s | %s |\n", repo, commit, pos, check, cell, verdict, why
+		}' "$here/verdicts.tsv" "$f"
+done)
+echo "| repository | findings | true | benign-true | false | false share |"
+echo "|---|---|---|---|---|---|"
+awk -F' [|] ' '
+	{ n[$1]++; c[$1, $6]++; t[$6]++; all++ }
+	END {
+		for (r in n) printf "%s | %d | %d | %d | %d | %s |\n", r, n[r], c[r, "true"], c[r, "benign-true"], c[r, "false"], (c[r, "untriaged"] ? c[r, "untriaged"] " untriaged" : sprintf("%.0f%%", 100 * c[r, "false"] / n[r]))
+		printf "| **all** | %d | %d | %d | %d | %s |\n", all, t["true"], t["benign-true"], t["false"], (t["untriaged"] ? t["untriaged"] " untriaged" : sprintf("%.0f%%", 100 * t["false"] / all))
+	}' <<<"$rows" | sort
+echo
+echo "| repository | commit | file:line | check | cell | verdict | why |"
+echo "|---|---|---|---|---|---|---|"
+echo "$rows"
