@@ -14,9 +14,12 @@ package arena
 // there it could never fire.
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"unsafe"
+
+	"github.com/mprace/mprace/runtime/internal/rlock"
 )
 
 // Named reports whether a is a named arena, whose file others may shrink.
@@ -38,11 +41,21 @@ func (a *Arena) Usable() error {
 func (a *Arena) Arm() bool { return debug.SetPanicOnFault(true) }
 
 // Recover ends a guarded call with an error: deferred directly, it restores
-// the fault setting and turns a fault in a's memory into *err.
+// the fault setting and turns a fault in a's memory into *err. The calls it
+// guards release only locks they took themselves, so a lock found free at
+// their release was changed under them (a file truncated and grown again
+// reads as zeros): that is damage to the arena too, not a bug of the caller.
 func (a *Arena) Recover(old bool, err *error) {
 	debug.SetPanicOnFault(old)
 	if r := recover(); r != nil {
 		e := a.faultError(r)
+		if e == nil {
+			if re, ok := r.(error); ok && errors.Is(re, rlock.ErrNotLocked) {
+				a.broken.Store(true)
+				e = fmt.Errorf("%w: a lock in this shared memory was released under its holder "+
+					"(the file behind it was truncated or overwritten)", ErrCorrupt)
+			}
+		}
 		if e == nil {
 			panic(r)
 		}

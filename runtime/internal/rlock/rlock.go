@@ -146,10 +146,15 @@ func (s *State) Unlock() {
 	}
 }
 
+// ErrNotLocked is what Unlock panics with when the lock is not held: a bug in
+// the caller, or, in memory other processes can write, a lock word changed
+// under its holder (see arena.Recover).
+var ErrNotLocked = errors.New("mp: unlock of unlocked lock")
+
 // unlockOfUnlocked is out of line so that Unlock stays cheap to inline.
 //
 //go:noinline
-func unlockOfUnlocked() { panic("mp: unlock of unlocked lock") }
+func unlockOfUnlocked() { panic(ErrNotLocked) }
 
 // Holder returns the id of the current holder, or 0 if the lock is free.
 func (s *State) Holder() uint32 { return atomic.LoadUint32(&s.owner) }
