@@ -11,6 +11,7 @@ import (
 
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/lockstate"
 )
 
 // Analyzer computes held locks; see the package documentation.
@@ -38,7 +39,7 @@ func (r *Result) At(instr ssa.Instruction) *Set { return r.at[instr] }
 // any: most memory operations run with none, and a map entry each would
 // cost more than the analysis.
 func (r *Result) record(instr ssa.Instruction, st *Set) {
-	if len(st.held) > 0 {
+	if !st.Empty() {
 		r.at[instr] = st
 	} else {
 		delete(r.at, instr)
@@ -160,13 +161,13 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 				var st *Set
 				for _, p := range b.Preds {
 					if e, ok := edges[[2]int{p.Index, b.Index}]; ok {
-						st = meet(st, e, fmt.Sprintf("m%d:", b.Index))
+						st = lockstate.Meet(st, e, fmt.Sprintf("m%d:", b.Index))
 					}
 				}
 				if st == nil {
 					continue
 				}
-				if in[b.Index] == nil || !equal(in[b.Index], st) {
+				if in[b.Index] == nil || !lockstate.Equal(in[b.Index], st) {
 					in[b.Index] = st
 					changed = true
 				}
@@ -238,13 +239,13 @@ func (s *state) call(cc *ssa.CallCommon, id string, st *Set) *Set {
 		}
 		switch c.M.Op {
 		case catalog.Acquire:
-			return st.acquire(p, true, id)
+			return st.Acquire(p, true, id)
 		case catalog.AcquireShared:
-			return st.acquire(p, false, id)
+			return st.Acquire(p, false, id)
 		case catalog.Release:
-			return st.release(p, true)
+			return st.Release(p, true)
 		case catalog.ReleaseShared:
-			return st.release(p, false)
+			return st.Release(p, false)
 		}
 		return st
 	}
@@ -260,7 +261,7 @@ func (s *state) applySummary(cc *ssa.CallCommon, id string, st *Set, acquires bo
 	}
 	for _, r := range sum.Releases {
 		if p, ok := substitute(r.Path, args); ok {
-			st = st.release(p, r.Exclusive)
+			st = st.Release(p, r.Exclusive)
 		}
 	}
 	if !acquires {
@@ -268,7 +269,7 @@ func (s *state) applySummary(cc *ssa.CallCommon, id string, st *Set, acquires bo
 	}
 	for i, r := range sum.Acquires {
 		if p, ok := substitute(r.Path, args); ok {
-			st = st.acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, i))
+			st = st.Acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, i))
 		}
 	}
 	return st
@@ -351,7 +352,7 @@ func (s *state) branch(b *ssa.BasicBlock, i int, st *Set) *Set {
 	if !ok {
 		return st
 	}
-	return st.acquire(p, c.M.Op == catalog.TryAcquire, fmt.Sprintf("i%p", call))
+	return st.Acquire(p, c.M.Op == catalog.TryAcquire, fmt.Sprintf("i%p", call))
 }
 
 // noteParamCall records the locks held where fn calls (or defers a call of)
@@ -392,7 +393,7 @@ func (s *state) noteParam(fn *ssa.Function, v ssa.Value, st *Set) {
 	}
 	for i, p := range fn.Params {
 		if p == prm {
-			s.paramCalls[i] = meet(s.paramCalls[i], st, "param:")
+			s.paramCalls[i] = lockstate.Meet(s.paramCalls[i], st, "param:")
 		}
 	}
 }
@@ -401,7 +402,7 @@ func (s *state) noteParam(fn *ssa.Function, v ssa.Value, st *Set) {
 func (s *state) withHeld(st *Set, c ParamCall, args []ssa.Value, id string) *Set {
 	for k, r := range c.Held {
 		if p, ok := accesspath.Substitute(r.Path, args); ok {
-			st = st.acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, k))
+			st = st.Acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, k))
 		}
 	}
 	return st
@@ -411,7 +412,7 @@ func (s *state) withHeld(st *Set, c ParamCall, args []ssa.Value, id string) *Set
 func (s *state) summarize(fn *ssa.Function, exits []*Set) *Summary {
 	var st *Set
 	for _, e := range exits {
-		st = meet(st, e, "exit:")
+		st = lockstate.Meet(st, e, "exit:")
 	}
 	sum := &Summary{}
 	for i := range fn.Params {
@@ -420,7 +421,7 @@ func (s *state) summarize(fn *ssa.Function, exits []*Set) *Summary {
 			continue
 		}
 		c := ParamCall{Param: i}
-		for _, h := range ps.held {
+		for _, h := range ps.Held() {
 			if p, ok := relative(h.Path, fn); ok {
 				c.Held = append(c.Held, LockRef{Path: p, Exclusive: h.Exclusive})
 			}
@@ -430,12 +431,12 @@ func (s *state) summarize(fn *ssa.Function, exits []*Set) *Summary {
 	if st == nil {
 		return sum
 	}
-	for _, h := range st.held {
+	for _, h := range st.Held() {
 		if p, ok := relative(h.Path, fn); ok {
 			sum.Acquires = append(sum.Acquires, LockRef{Path: p, Exclusive: h.Exclusive})
 		}
 	}
-	for _, p := range st.released {
+	for _, p := range st.Released() {
 		if q, ok := relative(p, fn); ok {
 			sum.Releases = append(sum.Releases, LockRef{Path: q, Exclusive: true})
 		}
