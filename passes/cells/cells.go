@@ -58,6 +58,9 @@ type Access struct {
 	// Exact: for reads, Value is the cell's value itself (a direct
 	// read, or an accessor that returns it unchanged).
 	Exact bool
+	// Own: a read of the value this function has just written to the
+	// cell (see ownValue); it decides nothing about other goroutines.
+	Own bool
 	// Claimed: a successful atomic update of the cell (a CompareAndSwap)
 	// decides the write.
 	Claimed bool
@@ -202,6 +205,9 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 		if a.Value != nil {
 			a.Flow = flow.Forward(a.Value)
 		}
+	}
+	for _, a := range out {
+		a.Own = a.Op == catalog.Read && ownValue(a, out)
 	}
 	for _, a := range out {
 		if a.Op == catalog.Write || a.Op == catalog.Update {
