@@ -149,6 +149,9 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 		}
 	}
 	for _, a := range out {
+		a.Own = a.Op == catalog.Read && ownValue(a, out)
+	}
+	for _, a := range out {
 		if a.Op == catalog.Write || a.Op == catalog.Update {
 			a.Claimed = claimed(a, out)
 			a.Guarded = a.Guarded || a.Claimed || rechecked(a, out) || c.lockClaimed(a) || tested(a)

@@ -46,6 +46,10 @@ type Access struct {
 	// Exact: for reads, Value is the cell's value itself (a direct
 	// read, or an accessor that returns it unchanged).
 	Exact bool
+	// Own: a read of the value this function has just written to the
+	// cell (see passes/cells ownValue); it decides nothing about other
+	// goroutines.
+	Own bool
 	// Claimed: a successful atomic update of the cell (a CompareAndSwap)
 	// decides the write.
 	Claimed bool
