@@ -271,13 +271,19 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 		switch a.Op {
 		case catalog.Read:
 			// A read whose value is not returned still tells the caller
-			// that the cell was read at the call (a re-check).
-			i, exact := -1, false
+			// that the cell was read at the call (a re-check). A read
+			// that several results carry (v, ok := m[k]; return v, ok) is
+			// a read at each: the caller may check any of them.
+			rets := []returned{{i: -1}}
 			if a.Value != nil {
-				i, exact = returnedAs(fn, a.Value)
+				if rs := returnedAs(fn, a.Value); len(rs) > 0 {
+					rets = rs
+				}
 			}
-			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
-				Exact: exact && a.Exact, SingleWriter: a.SingleWriter, Guard: guardSummary(a, fn)})
+			for _, r := range rets {
+				sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: r.i, Method: a.Method, Depth: a.Depth,
+					Exact: r.exact && a.Exact, SingleWriter: a.SingleWriter, Guard: guardSummary(a, fn)})
+			}
 		case catalog.Write, catalog.Update:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
@@ -355,24 +361,36 @@ func resultStore(r ssa.Value, vals flow.Set) *ssa.Store {
 	return found
 }
 
-// returnedAs returns the index of a result of fn computed from v by value
-// operations (see flow.Direct), or -1, and whether that result is v itself.
-func returnedAs(fn *ssa.Function, v ssa.Value) (int, bool) {
+// returned is a result of a function that carries a value: its index, and
+// whether it is the value itself.
+type returned struct {
+	i     int
+	exact bool
+}
+
+// returnedAs returns the results of fn computed from v by value operations
+// (see flow.Direct), at the first return that has any.
+func returnedAs(fn *ssa.Function, v ssa.Value) []returned {
 	vals := flow.Direct(v)
 	for _, b := range fn.Blocks {
 		if len(b.Instrs) == 0 {
 			continue
 		}
-		if ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return); ok {
-			for i, r := range ret.Results {
-				if vals[r] {
-					return i, flow.Unchanged(r) == flow.Unchanged(v)
-				}
-				if st := resultStore(r, vals); st != nil {
-					return i, flow.Unchanged(st.Val) == flow.Unchanged(v)
-				}
+		ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return)
+		if !ok {
+			continue
+		}
+		var out []returned
+		for i, r := range ret.Results {
+			if vals[r] {
+				out = append(out, returned{i, flow.Unchanged(r) == flow.Unchanged(v)})
+			} else if st := resultStore(r, vals); st != nil {
+				out = append(out, returned{i, flow.Unchanged(st.Val) == flow.Unchanged(v)})
 			}
 		}
+		if len(out) > 0 {
+			return out
+		}
 	}
-	return -1, false
+	return nil
 }

@@ -50,6 +50,10 @@ func (c *collector) guardedAccesses(fn *ssa.Function) []*Access {
 	for _, b := range fn.Blocks {
 		for _, instr := range b.Instrs {
 			ga, ok := guards.AccessOf(instr)
+			var el guards.Element
+			if !ok {
+				el, ga, ok = guards.ElementOf(instr)
+			}
 			if !ok || guards.Fresh(ga.Addr) {
 				continue
 			}
@@ -67,9 +71,17 @@ func (c *collector) guardedAccesses(fn *ssa.Function) []*Access {
 			}
 			a := &Access{Op: catalog.Read, Cell: cell, Instr: instr, Method: "read",
 				Guard: &Guarding{Lock: lock, Declared: g.Declared}, SingleWriter: c.singleWriter(ga.Var)}
-			if st, ok := instr.(*ssa.Store); ok {
-				a.Op, a.Method, a.Stored = catalog.Write, "write", []ssa.Value{st.Val}
-			} else {
+			switch {
+			case el.Key != nil:
+				a.Cell = cell.Append(accesspath.IndexElem(el.Key))
+				if el.Write {
+					a.Op, a.Method, a.Stored = catalog.Write, "write", []ssa.Value{el.Stored}
+				} else {
+					a.Value, a.Exact = instr.(ssa.Value), !el.CommaOk
+				}
+			case ga.Write:
+				a.Op, a.Method, a.Stored = catalog.Write, "write", []ssa.Value{instr.(*ssa.Store).Val}
+			default:
 				a.Value, a.Exact = instr.(*ssa.UnOp), true
 			}
 			out = append(out, a)

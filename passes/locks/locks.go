@@ -31,8 +31,8 @@ type Result struct {
 }
 
 // At returns the locks held just before instr runs (nil: none known). It
-// knows every call, and the branches (If), loads, stores and returns made
-// with a lock held.
+// knows every call, and the branches (If), loads, stores, map lookups and
+// updates and returns made with a lock held.
 func (r *Result) At(instr ssa.Instruction) *Set { return r.at[instr] }
 
 // record keeps the locks held at a branch, load or store when there are
@@ -181,7 +181,7 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 				case ssa.CallInstruction:
 					s.res.at[instr] = st
 					s.noteParamCall(fn, instr, st)
-				case *ssa.If, *ssa.Store, *ssa.Return:
+				case *ssa.If, *ssa.Store, *ssa.Return, *ssa.Lookup, *ssa.MapUpdate:
 					s.res.record(instr, st)
 				case *ssa.UnOp:
 					if i.Op == token.MUL {

@@ -52,11 +52,19 @@ func (r *Reporter) rootName(a *cell.Access) string {
 		return name
 	}
 	if a.Via == nil {
+		var x ast.Expr
 		if sel := r.selectorAt(a.Pos()); sel != nil {
-			x := ast.Expr(sel)
+			x = sel
+		} else if ix := r.indexAt(a.Pos()); ix != nil {
+			x = ix
+		}
+		if x != nil {
 			for {
 				switch e := ast.Unparen(x).(type) {
 				case *ast.SelectorExpr:
+					x = e.X
+					continue
+				case *ast.IndexExpr:
 					x = e.X
 					continue
 				case *ast.StarExpr:
@@ -107,14 +115,18 @@ func (r *Reporter) GuardedOp(a *cell.Access, at *cell.Access) string {
 }
 
 // AccessPos returns where a guarded access is written: the start of the
-// selector a.balance (go/ssa places field accesses at the field name), or
-// the call of an accessor.
+// selector a.balance (go/ssa places field accesses at the field name) or of
+// the index expression a.m[k] (placed at its bracket), or the call of an
+// accessor.
 func (r *Reporter) AccessPos(a *cell.Access) token.Pos {
 	if a.Via != nil {
 		return a.Pos()
 	}
 	if sel := r.selectorAt(a.Pos()); sel != nil {
 		return sel.Pos()
+	}
+	if ix := r.indexAt(a.Pos()); ix != nil {
+		return ix.Pos()
 	}
 	return a.Pos()
 }
@@ -128,6 +140,9 @@ func (r *Reporter) AccessRange(a *cell.Access) (token.Pos, token.Pos) {
 	if sel := r.selectorAt(a.Pos()); sel != nil {
 		return sel.Pos(), sel.End()
 	}
+	if ix := r.indexAt(a.Pos()); ix != nil {
+		return ix.Pos(), ix.End()
+	}
 	if st, ok := a.Instr.(*ssa.Store); ok {
 		if g, ok := st.Addr.(*ssa.Global); ok {
 			return a.Pos(), a.Pos() + token.Pos(len(g.Name()))
@@ -138,18 +153,15 @@ func (r *Reporter) AccessRange(a *cell.Access) (token.Pos, token.Pos) {
 
 // selectorAt returns the selector expression whose selected name is at pos.
 func (r *Reporter) selectorAt(pos token.Pos) *ast.SelectorExpr {
-	if r.sels == nil {
-		r.sels = make(map[token.Pos]*ast.SelectorExpr)
-		for _, f := range r.pass.Files {
-			ast.Inspect(f, func(n ast.Node) bool {
-				if s, ok := n.(*ast.SelectorExpr); ok {
-					r.sels[s.Sel.Pos()] = s
-				}
-				return true
-			})
-		}
-	}
+	r.indexNodes()
 	return r.sels[pos]
+}
+
+// indexAt returns the index expression whose opening bracket is at lbrack
+// (where go/ssa places map lookups and updates and element addresses).
+func (r *Reporter) indexAt(lbrack token.Pos) *ast.IndexExpr {
+	r.indexNodes()
+	return r.indexes[lbrack]
 }
 
 func accessorName(a *cell.Access) string {
