@@ -22,7 +22,7 @@ var Analyzer = &analysis.Analyzer{
 	Run:        run,
 	Requires:   []*analysis.Analyzer{buildssa.Analyzer},
 	ResultType: reflect.TypeFor[*Result](),
-	FactTypes:  []analysis.Fact{new(Summary)},
+	FactTypes:  []analysis.Fact{new(Summary), new(OnePermit)},
 }
 
 // Result gives the locks held at each call of the package's functions.
@@ -53,18 +53,21 @@ type state struct {
 	// paramCalls holds, for the function being solved, the locks held at
 	// each synchronous call of a function-typed parameter.
 	paramCalls map[int]*Set
+	permits    *permits
 }
 
 func run(pass *analysis.Pass) (any, error) {
-	funcs := Funcs(pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA))
+	info := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
+	funcs := Funcs(info)
 	s := &state{pass: pass, res: &Result{at: make(map[ssa.Instruction]*Set)},
-		summaries: make(map[*ssa.Function]*Summary)}
+		summaries: make(map[*ssa.Function]*Summary), permits: newPermits(pass, info.Pkg, funcs)}
 	order := CalleesFirst(funcs)
 	for _, fn := range order {
 		s.paramCalls = make(map[int]*Set)
 		s.summaries[fn] = s.summarize(fn, s.solve(fn, &Set{}))
 	}
 	s.paramCalls = nil
+	s.permits.export()
 	// Functions entered only in place (unexported functions called only
 	// directly, closures called, deferred or passed to a callee that calls
 	// them) run under the locks held at every entry.
@@ -226,7 +229,7 @@ func (s *state) transfer(fn *ssa.Function, instr ssa.Instruction, st *Set) *Set 
 }
 
 func (s *state) call(cc *ssa.CallCommon, id string, st *Set) *Set {
-	c, ok := catalog.Classify(cc)
+	c, ok := s.classify(cc)
 	if !ok {
 		if sum, _ := s.calleeSummary(cc); sum == nil || !sum.changesLocks() {
 			c, ok = catalog.ByName(cc)
@@ -286,7 +289,7 @@ func substitute(p accesspath.Path, args []ssa.Value) (accesspath.Path, bool) {
 }
 
 func (s *state) releasesOnly(cc *ssa.CallCommon, st *Set) *Set {
-	c, ok := catalog.Classify(cc)
+	c, ok := s.classify(cc)
 	if !ok {
 		if sum, _ := s.calleeSummary(cc); sum == nil || !sum.changesLocks() {
 			c, ok = catalog.ByName(cc)
@@ -344,7 +347,7 @@ func (s *state) branch(b *ssa.BasicBlock, i int, st *Set) *Set {
 	if !ok || i != want {
 		return st
 	}
-	c, ok := catalog.Classify(call.Common())
+	c, ok := s.classify(call.Common())
 	if !ok || (c.M.Op != catalog.TryAcquire && c.M.Op != catalog.TryAcquireShared) {
 		return st
 	}
