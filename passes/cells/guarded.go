@@ -1,6 +1,7 @@
 package cells
 
 import (
+	"go/token"
 	"strings"
 
 	"golang.org/x/tools/go/ssa"
@@ -207,6 +208,39 @@ func reassigned(r, w *Access) bool {
 		return !ok || st.Addr != v
 	})
 	return !reached
+}
+
+// Received reports whether guarded write w stores a value received from a
+// channel after read r: the write publishes what the message says, and the
+// check only chose to wait for it (a loop that goes to its select when it has
+// nothing to do, and records the interest a message brings).
+func Received(r, w *Access) bool {
+	fn := w.Instr.Parent()
+	if w.Guard == nil || len(w.Stored) == 0 || fn != r.Instr.Parent() {
+		return false
+	}
+	found := false
+	flow.Reach(r.Instr, func(instr ssa.Instruction) bool {
+		if instr == w.Instr {
+			return false
+		}
+		var got ssa.Value
+		switch i := instr.(type) {
+		case *ssa.UnOp:
+			if i.Op == token.ARROW {
+				got = i
+			}
+		case *ssa.Select:
+			if i.Blocking {
+				got = i
+			}
+		}
+		if got != nil && !found {
+			found = flow.Forward(got).Meets(w.Stored...)
+		}
+		return !found
+	})
+	return found
 }
 
 // ClaimedBy reports whether guarded read r is followed, in its own exclusive
