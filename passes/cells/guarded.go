@@ -1,6 +1,7 @@
 package cells
 
 import (
+	"go/token"
 	"strings"
 
 	"golang.org/x/tools/go/ssa"
@@ -119,7 +120,13 @@ func (c *collector) dropUnshared(fn *ssa.Function, accs []*Access) []*Access {
 	if len(fresh) == 0 {
 		return accs
 	}
-	return keep(accs, func(a *Access) bool { return a.Guard == nil || !fresh[a.Cell.RootKind+":"+a.Cell.RootID] })
+	// A cell reached by loading a local variable (s.f, s a parameter a
+	// closure captures) is in whatever object the variable holds, not in
+	// the variable's own memory.
+	return keep(accs, func(a *Access) bool {
+		return a.Guard == nil || !fresh[a.Cell.RootKind+":"+a.Cell.RootID] ||
+			len(a.Cell.Elems) > 0 && a.Cell.Elems[0].Kind == accesspath.ElemDeref
+	})
 }
 
 func keep(accs []*Access, ok func(*Access) bool) []*Access {
@@ -145,11 +152,16 @@ func isConstructor(name string) bool {
 }
 
 // Judged reports whether the rules judge read r and write w of one cell
-// together: always for other cells; for a guarded cell, only when both hold
-// its guarding lock, and not when w is an accessor that reads the cell again
-// under the lock and decides the write from that (a.Withdraw(a.Balance()):
-// the value passed is an amount, checked against the current balance).
+// together: not when the variable their cell is reached through is assigned
+// again on every way from r to w (see reassigned); then always for other
+// cells; for a guarded cell, only when both hold its guarding lock, and not
+// when w is an accessor that reads the cell again under the lock and decides
+// the write from that (a.Withdraw(a.Balance()): the value passed is an
+// amount, checked against the current balance).
 func Judged(r, w *Access) bool {
+	if reassigned(r, w) {
+		return false
+	}
 	if r.Guard == nil && w.Guard == nil {
 		return true
 	}
@@ -157,6 +169,78 @@ func Judged(r, w *Access) bool {
 		return false
 	}
 	return r.HeldMode() != NotHeld && w.HeldMode() != NotHeld
+}
+
+// reassigned reports whether the local variable that the cell of r and w is
+// reached through (s.sa, with s captured by a closure and so kept in memory)
+// is assigned again on every way from r to w: the path names one variable,
+// but the write is to the object assigned last (s = lookup();
+// s.setAssignment(sa)), not to the one read.
+func reassigned(r, w *Access) bool {
+	if r.Cell.RootKind != accesspath.RootValue || len(r.Cell.Elems) == 0 ||
+		r.Cell.Elems[0].Kind != accesspath.ElemDeref {
+		return false
+	}
+	fn := r.Instr.Parent()
+	if fn != w.Instr.Parent() {
+		return false
+	}
+	var v *ssa.Alloc // among the instructions: fn.Locals lacks those on the heap
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			if l, ok := instr.(*ssa.Alloc); ok && v == nil {
+				if p, ok := accesspath.Of(l); ok && p.RootID == r.Cell.RootID {
+					v = l
+				}
+			}
+		}
+	}
+	if v == nil {
+		return false
+	}
+	reached := false
+	flow.Reach(r.Instr, func(instr ssa.Instruction) bool {
+		if instr == w.Instr {
+			reached = true
+			return false
+		}
+		st, ok := instr.(*ssa.Store)
+		return !ok || st.Addr != v
+	})
+	return !reached
+}
+
+// Received reports whether guarded write w stores a value received from a
+// channel after read r: the write publishes what the message says, and the
+// check only chose to wait for it (a loop that goes to its select when it has
+// nothing to do, and records the interest a message brings).
+func Received(r, w *Access) bool {
+	fn := w.Instr.Parent()
+	if w.Guard == nil || len(w.Stored) == 0 || fn != r.Instr.Parent() {
+		return false
+	}
+	found := false
+	flow.Reach(r.Instr, func(instr ssa.Instruction) bool {
+		if instr == w.Instr {
+			return false
+		}
+		var got ssa.Value
+		switch i := instr.(type) {
+		case *ssa.UnOp:
+			if i.Op == token.ARROW {
+				got = i
+			}
+		case *ssa.Select:
+			if i.Blocking {
+				got = i
+			}
+		}
+		if got != nil && !found {
+			found = flow.Forward(got).Meets(w.Stored...)
+		}
+		return !found
+	})
+	return found
 }
 
 // ClaimedBy reports whether guarded read r is followed, in its own exclusive

@@ -179,43 +179,56 @@ func onlyLoadedStored(a *ssa.Alloc) bool {
 // another path that assigns the variable first.
 func reachedLoads(st *ssa.Store, a *ssa.Alloc) []ssa.Value {
 	var out []ssa.Value
-	type from struct {
-		b *ssa.BasicBlock
-		i int
-	}
-	start := st.Block()
+	Reach(st, func(instr ssa.Instruction) bool {
+		if s2, ok := instr.(*ssa.Store); ok && s2.Addr == a {
+			return false
+		}
+		if l, ok := instr.(*ssa.UnOp); ok && l.X == a && l.Op == token.MUL {
+			out = append(out, l)
+		}
+		return true
+	})
+	return out
+}
+
+// Reach calls visit for the instructions that can run after from in its
+// function, following the control flow (around loops too) until visit
+// returns false for an instruction, which ends that path. Each block is
+// entered once.
+func Reach(from ssa.Instruction, visit func(ssa.Instruction) bool) {
+	start := from.Block()
 	at := 0
 	for i, instr := range start.Instrs {
-		if instr == st {
+		if instr == from {
 			at = i + 1
 		}
 	}
+	type pos struct {
+		b *ssa.BasicBlock
+		i int
+	}
 	seen := make(map[*ssa.BasicBlock]bool)
-	work := []from{{start, at}}
+	work := []pos{{start, at}}
 	for len(work) > 0 {
 		w := work[len(work)-1]
 		work = work[:len(work)-1]
-		killed := false
+		ended := false
 		for _, instr := range w.b.Instrs[w.i:] {
-			if s2, ok := instr.(*ssa.Store); ok && s2.Addr == a {
-				killed = true
+			if !visit(instr) {
+				ended = true
 				break
 			}
-			if l, ok := instr.(*ssa.UnOp); ok && l.X == a && l.Op == token.MUL {
-				out = append(out, l)
-			}
 		}
-		if killed {
+		if ended {
 			continue
 		}
 		for _, s := range w.b.Succs {
 			if !seen[s] {
 				seen[s] = true
-				work = append(work, from{s, 0})
+				work = append(work, pos{s, 0})
 			}
 		}
 	}
-	return out
 }
 
 // LocalRoot returns the local allocation (composite literal, address-taken

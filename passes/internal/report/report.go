@@ -25,6 +25,14 @@ type Reporter struct {
 	src     map[string][]byte               // file contents by name, for Text
 	// ignores maps file name and line to the suppression comment there.
 	ignores map[string]map[int]suppression
+	// said holds the reports made, so that a race found twice (an
+	// accessor that writes the cell on two paths) is reported once.
+	said map[said]bool
+}
+
+type said struct {
+	pos           token.Pos
+	category, msg string
 }
 
 type suppression struct {
@@ -73,6 +81,14 @@ func (r *Reporter) ReportRelated(pos, end token.Pos, category, msg string, relat
 			msg += " (//mprace:ignore silences this only with a reason after it)"
 		}
 	}
+	k := said{pos, category, msg}
+	if r.said[k] {
+		return
+	}
+	if r.said == nil {
+		r.said = make(map[said]bool)
+	}
+	r.said[k] = true
 	r.pass.Report(analysis.Diagnostic{Pos: pos, End: end, Category: category, Message: msg, Related: related, SuggestedFixes: fixes})
 }
 
