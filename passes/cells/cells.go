@@ -58,6 +58,12 @@ type Access struct {
 	// Exact: for reads, Value is the cell's value itself (a direct
 	// read, or an accessor that returns it unchanged).
 	Exact bool
+	// Object is the field or package variable that is the cell, for
+	// direct accesses of a whole cell (nil for elements and accessors).
+	Object types.Object
+	// Fresh: the cell belongs to an object the function itself creates
+	// (see freshRoots), written before anyone else can see it.
+	Fresh bool
 	// Own: a read of the value this function has just written to the
 	// cell (see ownValue); it decides nothing about other goroutines.
 	Own bool
@@ -173,7 +179,8 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 				cc, deferred = i.Common(), true
 			case *ssa.UnOp, *ssa.Store:
 				if a := c.plain(instr); a != nil {
-					a.SingleWriter = c.singleWriter(cellObject(addrOf(instr)))
+					a.Object = cellObject(addrOf(instr))
+					a.SingleWriter = c.singleWriter(a.Object)
 					out = append(out, a)
 				}
 				continue
@@ -184,7 +191,11 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 			if call, ok := catalog.Classify(cc); ok {
 				if a := direct(ci, call); a != nil {
 					a.Deferred = deferred
-					a.SingleWriter = c.singleWriter(cellObject(call.Recv))
+					obj := cellObject(call.Recv)
+					a.SingleWriter = c.singleWriter(obj)
+					if call.M.Index < 0 {
+						a.Object = obj
+					}
 					out = append(out, a)
 					if call.M.Size && call.M.Index >= 0 {
 						// The entry count changes too: a Len check
@@ -200,6 +211,7 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 		}
 	}
 	out = c.dropUnshared(fn, append(out, c.guardedAccesses(fn)...))
+	out = dropLocal(fn, out)
 	for _, a := range out {
 		a.Locks = c.locks.At(a.Instr)
 		if a.Value != nil {

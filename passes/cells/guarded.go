@@ -96,12 +96,26 @@ func (c *collector) dropUnshared(fn *ssa.Function, accs []*Access) []*Access {
 	if f := c.pass.Fset.File(fn.Pos()); f != nil && strings.HasSuffix(f.Name(), "_test.go") {
 		return keep(accs, func(a *Access) bool { return a.Guard == nil })
 	}
+	fresh, goes := freshRoots(fn)
+	for _, a := range accs {
+		a.Fresh = fresh[a.Cell.RootKind+":"+a.Cell.RootID]
+	}
+	if goes || len(fresh) == 0 {
+		return accs
+	}
+	return keep(accs, func(a *Access) bool { return a.Guard == nil || !a.Fresh })
+}
+
+// freshRoots returns the root keys of the objects fn creates (composite
+// literals, new, constructors NewX()), and whether fn starts a goroutine.
+func freshRoots(fn *ssa.Function) (map[string]bool, bool) {
 	fresh := make(map[string]bool)
+	goes := false
 	for _, b := range fn.Blocks {
 		for _, instr := range b.Instrs {
 			switch i := instr.(type) {
 			case *ssa.Go:
-				return accs
+				goes = true
 			case *ssa.Alloc:
 				fresh[rootKey(i)] = true
 			case *ssa.Call:
@@ -111,10 +125,7 @@ func (c *collector) dropUnshared(fn *ssa.Function, accs []*Access) []*Access {
 			}
 		}
 	}
-	if len(fresh) == 0 {
-		return accs
-	}
-	return keep(accs, func(a *Access) bool { return a.Guard == nil || !fresh[a.Cell.RootKind+":"+a.Cell.RootID] })
+	return fresh, goes
 }
 
 func keep(accs []*Access, ok func(*Access) bool) []*Access {

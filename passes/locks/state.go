@@ -27,6 +27,10 @@ type Set struct {
 // until it releases a lock of its own (which may be the same one).
 var callerLock = accesspath.Path{RootKind: "c", RootID: "caller", RootName: "the caller's lock"}
 
+// IsCallers reports whether h is the caller's lock that the function cannot
+// name (see callerLock).
+func (h Held) IsCallers() bool { return h.Path.Key() == callerLock.Key() }
+
 func heldKey(p accesspath.Path, exclusive bool) string {
 	if exclusive {
 		return "x" + p.Key()

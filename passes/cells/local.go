@@ -1,0 +1,100 @@
+package cells
+
+import (
+	"go/token"
+
+	"golang.org/x/tools/go/ssa"
+
+	"github.com/mprace/mprace/passes/internal/catalog"
+)
+
+// A cell inside a variable or composite literal of one function, whose
+// address goes nowhere but to the cell's own operations, is seen by that
+// function's goroutine alone: var x struct{ i atomic.Int32 } in a test that
+// loads and stores x.i is not a shared cell.
+
+// unsharedLocal reports whether addr points into an allocation of its
+// function that no other goroutine can reach: the function starts none, and
+// the allocation's address is only selected into, loaded, stored through,
+// and handed to cell and lock operations (which keep no pointer).
+func unsharedLocal(addr ssa.Value, goes bool) bool {
+	if goes {
+		return false
+	}
+	for i := 0; i < 64; i++ {
+		switch a := addr.(type) {
+		case *ssa.FieldAddr:
+			addr = a.X
+			continue
+		case *ssa.IndexAddr:
+			addr = a.X
+			continue
+		case *ssa.Alloc:
+			return !escapes(a, 0)
+		}
+		return false
+	}
+	return false
+}
+
+// escapes reports whether a pointer into a local allocation may reach
+// another goroutine.
+func escapes(v ssa.Value, depth int) bool {
+	if depth > 8 {
+		return true
+	}
+	refs := v.Referrers()
+	if refs == nil {
+		return false
+	}
+	for _, r := range *refs {
+		switch r := r.(type) {
+		case *ssa.FieldAddr, *ssa.IndexAddr:
+			if escapes(r.(ssa.Value), depth+1) {
+				return true
+			}
+		case *ssa.UnOp:
+			if r.Op != token.MUL {
+				return true
+			}
+		case *ssa.Store:
+			if r.Val == v {
+				return true // the address itself is stored somewhere
+			}
+		case *ssa.DebugRef:
+		case ssa.CallInstruction:
+			if _, ok := r.(*ssa.Call); !ok {
+				return true // go, defer: runs later, maybe elsewhere
+			}
+			if _, ok := catalog.Classify(r.Common()); !ok {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// dropLocal removes the direct accesses of fn to cells in unshared local
+// allocations.
+func dropLocal(fn *ssa.Function, accs []*Access) []*Access {
+	goes := startsGoroutine(fn)
+	if goes {
+		return accs
+	}
+	return keep(accs, func(a *Access) bool {
+		if a.Via != nil {
+			return true
+		}
+		switch {
+		case a.Call.Recv != nil:
+			return !unsharedLocal(a.Call.Recv, goes)
+		case a.Instr != nil:
+			if addr := addrOf(a.Instr); addr != nil {
+				return !unsharedLocal(addr, goes)
+			}
+		}
+		return true
+	})
+}
