@@ -128,6 +128,7 @@ func run(pass *analysis.Pass) (any, error) {
 		locks:     pass.ResultOf[locks.Analyzer].(*locks.Result),
 		guards:    pass.ResultOf[guards.Analyzer].(*guards.Result),
 		summaries: make(map[*ssa.Function]*Accessor),
+		fresh:     make(map[*ssa.Function]bool),
 		res:       &Result{Funcs: make(map[*ssa.Function][]*Access)},
 	}
 	for _, fn := range locks.CalleesFirst(funcs) {
@@ -161,6 +162,8 @@ type collector struct {
 	// atomic holds the variables and fields the package accesses with
 	// sync/atomic functions.
 	atomic map[types.Object]bool
+	// fresh caches returnsFresh.
+	fresh map[*ssa.Function]bool
 	// sw caches single-writer declarations by object.
 	sw map[types.Object]bool
 }
@@ -224,7 +227,8 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 	for _, a := range out {
 		if a.Op == catalog.Write || a.Op == catalog.Update {
 			a.Claimed = claimed(a, out)
-			a.Guarded = a.Guarded || a.Claimed || rechecked(a, out) || c.lockClaimed(a) || tested(a)
+			a.Guarded = a.Guarded || a.Claimed || rechecked(a, out) || c.lockClaimed(a) || tested(a) ||
+				claimedOther(a, out)
 			a.SelfChecked = a.Via == nil && selfChecked(a, out)
 		}
 	}
@@ -294,7 +298,7 @@ func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, defe
 		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj, Closure: callee.Parent() != nil,
 			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact,
 			SingleWriter: s.SingleWriter || (obj != nil && c.singleWriter(obj)), Guard: s.Guard.in(cc.Args)}
-		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
+		if v, ok := ci.(*ssa.Call); ok && (s.Op == catalog.Read || s.Op == catalog.Update) && s.Result >= 0 {
 			a.Value = resultValue(v, s.Result)
 		}
 		for _, j := range s.Params {
@@ -356,6 +360,11 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 			}
 			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded || a.SelfChecked,
 				Depth: a.Depth, SingleWriter: a.SingleWriter, Guard: a.Guard.summary(a, fn)}
+			if a.Op == catalog.Update && a.Value != nil {
+				// The old value a Swap returns, handed on to the
+				// caller, whose test of it makes a test-and-set.
+				s.Result, _ = returnedAs(fn, a.Value)
+			}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
 					s.Params = append(s.Params, j)

@@ -96,10 +96,11 @@ func (c *collector) dropUnshared(fn *ssa.Function, accs []*Access) []*Access {
 	if f := c.pass.Fset.File(fn.Pos()); f != nil && strings.HasSuffix(f.Name(), "_test.go") {
 		return keep(accs, func(a *Access) bool { return a.Guard == nil })
 	}
-	fresh, goes := freshRoots(fn)
+	made, _ := freshRoots(fn, c.returnsFresh)
 	for _, a := range accs {
-		a.Fresh = fresh[a.Cell.RootKind+":"+a.Cell.RootID]
+		a.Fresh = made[a.Cell.RootKind+":"+a.Cell.RootID]
 	}
+	fresh, goes := freshRoots(fn, nil)
 	if goes || len(fresh) == 0 {
 		return accs
 	}
@@ -107,8 +108,9 @@ func (c *collector) dropUnshared(fn *ssa.Function, accs []*Access) []*Access {
 }
 
 // freshRoots returns the root keys of the objects fn creates (composite
-// literals, new, constructors NewX()), and whether fn starts a goroutine.
-func freshRoots(fn *ssa.Function) (map[string]bool, bool) {
+// literals, new, constructors NewX(), and the calls of functions that made
+// reports fresh), and whether fn starts a goroutine.
+func freshRoots(fn *ssa.Function, made func(*ssa.Function) bool) (map[string]bool, bool) {
 	fresh := make(map[string]bool)
 	goes := false
 	for _, b := range fn.Blocks {
@@ -119,8 +121,19 @@ func freshRoots(fn *ssa.Function) (map[string]bool, bool) {
 			case *ssa.Alloc:
 				fresh[rootKey(i)] = true
 			case *ssa.Call:
-				if callee := i.Call.StaticCallee(); callee != nil && isConstructor(callee.Name()) {
+				callee := i.Call.StaticCallee()
+				if callee == nil {
+					continue
+				}
+				if isConstructor(callee.Name()) {
 					fresh[rootKey(i)] = true
+				} else if made != nil && made(callee) {
+					fresh[rootKey(i)] = true
+					for _, r := range *i.Referrers() {
+						if e, ok := r.(*ssa.Extract); ok && e.Index == 0 {
+							fresh[rootKey(e)] = true
+						}
+					}
 				}
 			}
 		}

@@ -2,6 +2,7 @@ package cells
 
 import (
 	"go/token"
+	"go/types"
 
 	"golang.org/x/tools/go/ssa"
 
@@ -97,4 +98,56 @@ func dropLocal(fn *ssa.Function, accs []*Access) []*Access {
 		}
 		return true
 	})
+}
+
+// returnsFresh reports whether fn, a function of the package, returns as
+// its first result an object it allocates itself (or nil), at every return:
+// a constructor by what it does, whatever its name
+// (func (c *conn) readRequest() (*response, error) { ...; w := &response{...}; return w, nil }).
+func (c *collector) returnsFresh(fn *ssa.Function) bool {
+	if fn.Pkg == nil || fn.Pkg.Pkg != c.pass.Pkg || fn.Signature.Results().Len() == 0 || len(fn.Blocks) == 0 {
+		return false
+	}
+	if v, ok := c.fresh[fn]; ok {
+		return v
+	}
+	c.fresh[fn] = false
+	if _, ok := fn.Signature.Results().At(0).Type().Underlying().(*types.Pointer); !ok {
+		return false
+	}
+	rets := 0
+	for _, b := range fn.Blocks {
+		ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return)
+		if !ok {
+			continue
+		}
+		rets++
+		if !allocated(ret.Results[0], 0) {
+			return false
+		}
+	}
+	c.fresh[fn] = rets > 0
+	return rets > 0
+}
+
+// allocated reports whether v is a new allocation, nil, or a choice
+// between them.
+func allocated(v ssa.Value, depth int) bool {
+	if depth > 4 {
+		return false
+	}
+	switch v := v.(type) {
+	case *ssa.Alloc:
+		return true
+	case *ssa.Const:
+		return v.IsNil()
+	case *ssa.Phi:
+		for _, e := range v.Edges {
+			if !allocated(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
