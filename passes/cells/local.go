@@ -67,8 +67,9 @@ func escapes(v ssa.Value, depth int) bool {
 			if _, ok := r.(*ssa.Call); !ok {
 				return true // go, defer: runs later, maybe elsewhere
 			}
-			if _, ok := catalog.Classify(r.Common()); !ok {
-				return true
+			c, ok := catalog.Classify(r.Common())
+			if !ok || c.Recv != v {
+				return true // handed on, or stored by the operation (p.Store(&x))
 			}
 		default:
 			return true

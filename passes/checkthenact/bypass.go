@@ -55,7 +55,10 @@ func conditional(u *cells.Access) bool {
 	if u.Op != catalog.Update {
 		return false
 	}
-	for _, m := range append(decidesItself, "CompareAndSwap") {
+	if strings.HasPrefix(u.Method, "CompareAndSwap") {
+		return true
+	}
+	for _, m := range decidesItself {
 		if strings.HasPrefix(u.Method, m) {
 			return true
 		}
@@ -97,6 +100,8 @@ func sameConst(a, b *cells.Access) bool {
 	return x != nil && y != nil && x.Value != nil && y.Value != nil && x.Value.ExactString() == y.Value.ExactString()
 }
 
+// mayRaceLocked reports whether fn's unlocked writes can run beside another
+// goroutine's critical section (see unlockedWriters).
 func mayRaceLocked(pass *analysis.Pass, fn *ssa.Function) bool {
 	root := fn
 	for root.Parent() != nil {
@@ -105,7 +110,7 @@ func mayRaceLocked(pass *analysis.Pass, fn *ssa.Function) bool {
 	if root.Synthetic != "" || root.Name() == "init" || strings.HasPrefix(root.Name(), "init#") {
 		return false
 	}
-	if strings.HasSuffix(strings.ToLower(fn.Name()), "locked") {
+	if name := root.Name(); strings.HasSuffix(name, "Locked") && !strings.HasSuffix(name, "Unlocked") {
 		return false
 	}
 	f := pass.Fset.File(fn.Pos())
