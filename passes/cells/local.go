@@ -149,6 +149,28 @@ func allocated(v ssa.Value, depth int) bool {
 			}
 		}
 		return true
+	case *ssa.UnOp:
+		// A named result, kept in a variable when the function defers:
+		// every assignment to it must be allocated.
+		slot, ok := v.X.(*ssa.Alloc)
+		if v.Op != token.MUL || !ok {
+			return false
+		}
+		for _, r := range *slot.Referrers() {
+			switch r := r.(type) {
+			case *ssa.Store:
+				if load, ok := r.Val.(*ssa.UnOp); ok && load.Op == token.MUL && load.X == slot {
+					continue // return w: the slot's own value stored back
+				}
+				if r.Addr != slot || !allocated(r.Val, depth+1) {
+					return false
+				}
+			case *ssa.UnOp, *ssa.DebugRef:
+			default:
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }
