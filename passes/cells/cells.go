@@ -64,6 +64,7 @@ func run(pass *analysis.Pass) (any, error) {
 		locks:     pass.ResultOf[locks.Analyzer].(*locks.Result),
 		guards:    pass.ResultOf[guards.Analyzer].(*guards.Result),
 		summaries: make(map[*ssa.Function]*Accessor),
+		fresh:     make(map[*ssa.Function]bool),
 		res:       &Result{Funcs: make(map[*ssa.Function][]*Access)},
 	}
 	for _, fn := range locks.CalleesFirst(funcs) {
@@ -97,6 +98,8 @@ type collector struct {
 	// atomic holds the variables and fields the package accesses with
 	// sync/atomic functions.
 	atomic map[types.Object]bool
+	// fresh caches returnsFresh.
+	fresh map[*ssa.Function]bool
 	// sw caches single-writer declarations by object.
 	sw map[types.Object]bool
 }
@@ -115,7 +118,8 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 				cc, deferred = i.Common(), true
 			case *ssa.UnOp, *ssa.Store:
 				if a := c.plain(instr); a != nil {
-					a.SingleWriter = c.singleWriter(cellObject(addrOf(instr)))
+					a.Object = cellObject(addrOf(instr))
+					a.SingleWriter = c.singleWriter(a.Object)
 					out = append(out, a)
 				}
 				continue
@@ -126,7 +130,11 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 			if call, ok := catalog.Classify(cc); ok {
 				if a := direct(ci, call); a != nil {
 					a.Deferred = deferred
-					a.SingleWriter = c.singleWriter(cellObject(call.Recv))
+					obj := cellObject(call.Recv)
+					a.SingleWriter = c.singleWriter(obj)
+					if call.M.Index < 0 {
+						a.Object = obj
+					}
 					out = append(out, a)
 					if call.M.Size && call.M.Index >= 0 {
 						// The entry count changes too: a Len check
@@ -142,6 +150,7 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 		}
 	}
 	out = c.dropUnshared(fn, append(out, c.guardedAccesses(fn)...))
+	out = dropLocal(fn, out)
 	for _, a := range out {
 		a.Locks = c.locks.At(a.Instr)
 		if a.Value != nil {
@@ -154,7 +163,8 @@ func (c *collector) collect(fn *ssa.Function) []*Access {
 	for _, a := range out {
 		if a.Op == catalog.Write || a.Op == catalog.Update {
 			a.Claimed = claimed(a, out)
-			a.Guarded = a.Guarded || a.Claimed || rechecked(a, out) || c.lockClaimed(a) || tested(a)
+			a.Guarded = a.Guarded || a.Claimed || rechecked(a, out) || c.lockClaimed(a) || tested(a) ||
+				claimedOther(a, out)
 			a.SelfChecked = a.Via == nil && selfChecked(a, out)
 		}
 	}
@@ -224,7 +234,7 @@ func (c *collector) viaAccessor(ci ssa.CallInstruction, cc *ssa.CallCommon, defe
 		a := &Access{Op: s.Op, Cell: p, Instr: ci, Deferred: deferred, Via: obj, Closure: callee.Parent() != nil,
 			Method: s.Method, Guarded: s.Guarded, Depth: s.Depth + 1, Exact: s.Exact,
 			SingleWriter: s.SingleWriter || (obj != nil && c.singleWriter(obj)), Guard: s.Guard.in(cc.Args)}
-		if v, ok := ci.(*ssa.Call); ok && s.Op == catalog.Read && s.Result >= 0 {
+		if v, ok := ci.(*ssa.Call); ok && (s.Op == catalog.Read || s.Op == catalog.Update) && s.Result >= 0 {
 			a.Value = resultValue(v, s.Result)
 		}
 		for _, j := range s.Params {
@@ -292,6 +302,13 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 			}
 			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded || a.SelfChecked,
 				Depth: a.Depth, SingleWriter: a.SingleWriter, Guard: guardSummary(a, fn)}
+			if a.Op == catalog.Update && a.Value != nil {
+				// The old value a Swap returns, handed on to the
+				// caller, whose test of it makes a test-and-set.
+				if rs := returnedAs(fn, a.Value); len(rs) > 0 {
+					s.Result = rs[0].i
+				}
+			}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
 					s.Params = append(s.Params, j)

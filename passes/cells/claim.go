@@ -2,6 +2,7 @@ package cells
 
 import (
 	"go/token"
+	"strings"
 
 	"golang.org/x/tools/go/ssa"
 
@@ -81,6 +82,24 @@ func claimed(w *Access, all []*Access) bool {
 	for _, u := range all {
 		if u.Op == catalog.Update && u.Flow != nil && u.Cell.Key() == w.Cell.Key() &&
 			len(flow.Controls(w.Instr.Block(), u.Flow)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// claimedOther reports whether w is decided by a claim on another cell: a
+// successful CompareAndSwap, or the old value of a Swap, tested in w's
+// function (if !s.closed.CompareAndSwap(false, true) { return };
+// s.err.Store(err)). Only the goroutine that wins the claim writes, so
+// whatever its caller checked before decides nothing alone.
+func claimedOther(w *Access, all []*Access) bool {
+	for _, u := range all {
+		if u.Op != catalog.Update || u.Flow == nil || u == w || u.Cell.Key() == w.Cell.Key() ||
+			!(strings.HasPrefix(u.Method, "CompareAndSwap") || strings.HasPrefix(u.Method, "Swap")) {
+			continue
+		}
+		if len(flow.Controls(w.Instr.Block(), u.Flow)) > 0 {
 			return true
 		}
 	}

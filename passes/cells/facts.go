@@ -20,7 +20,8 @@ type Summary struct {
 	Op   catalog.Op
 	Cell accesspath.Path
 	// Result is the index of the result that carries the value read, for
-	// reads; -1 when the value does not leave the function.
+	// reads (and the old value, for updates that return it); -1 when the
+	// value does not leave the function.
 	Result int
 	// Exact: the result is the value read itself, not computed from it.
 	Exact bool

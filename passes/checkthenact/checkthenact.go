@@ -2,6 +2,7 @@ package checkthenact
 
 import (
 	"fmt"
+	"go/token"
 	"strings"
 
 	"golang.org/x/tools/go/ssa"
@@ -29,9 +30,14 @@ func init() { report.DefineFlags(&Analyzer.Flags) }
 func run(pass *analysis.Pass) (any, error) {
 	res := pass.ResultOf[cells.Analyzer].(*cells.Result)
 	rep := report.New(pass)
+	unlocked := unlockedWriters(pass, res)
 	for _, fn := range res.Order {
 		accs := res.Funcs[fn]
 		for _, w := range accs {
+			if r, other, br, ok := bypassed(w, accs, unlocked); ok {
+				reportBypassed(rep, r, w, other, br)
+				continue
+			}
 			if !isAct(w) || w.Guarded || w.SingleWriter {
 				continue
 			}
@@ -123,11 +129,16 @@ func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 		"processes can both pass the check and both write; %s",
 		cell, report.Op(w), rep.Where(w.Pos(), w.Pos()), report.Op(r), rep.Where(r.Pos(), w.Pos()),
 		cond, remedy(w))
-	pos, end := w.Pos(), w.Pos()
-	if call := rep.CallAt(w.Pos()); call != nil {
-		pos, end = call.Pos(), call.End()
-	}
+	pos, end := actRange(rep, w)
 	rep.ReportRelated(pos, end, "checkthenact", msg, rep.Read(r, cell))
+}
+
+// actRange is the source range of the write: its whole call, if it is one.
+func actRange(rep *report.Reporter, w *cells.Access) (token.Pos, token.Pos) {
+	if call := rep.CallAt(w.Pos()); call != nil {
+		return call.Pos(), call.End()
+	}
+	return w.Pos(), w.Pos()
 }
 
 func remedy(w *cells.Access) string {

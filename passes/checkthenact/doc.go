@@ -26,6 +26,24 @@
 // another, and where the read value itself flows into the write (that is a
 // read-modify-write, reported by the readmodifywrite analyzer instead).
 //
+// One lock protects the check and the write only from the goroutines that
+// take it. When the package also writes the cell holding no lock at all,
+//
+//	func (n *node) switchLocked(s int32) { // callers hold n.mu
+//		if n.state.Load() == closed {
+//			return
+//		}
+//		n.state.Store(s)
+//	}
+//	func (n *node) Shutdown() { n.state.Swap(closed) }
+//
+// the Swap can land between the check and the Store, which undoes it: that
+// is reported too, naming the unlocked write. Only blind writes count (not
+// decided by a read of the cell in their own function, which are judged
+// there; not storing the same constant as the locked write), outside
+// package initialisation, tests, ...Locked functions and objects the writer
+// creates itself.
+//
 // Fixes: decide with CompareAndSwap (if ready.CompareAndSwap(false, true)
 // { setup() }), use sync.Once, or hold one lock from the check through the
 // write. A deliberate case is silenced with //mprace:ignore <reason>.

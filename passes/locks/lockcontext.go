@@ -57,14 +57,20 @@ func releases(fn *ssa.Function, key string) bool {
 }
 
 // lockContextEdge takes the lock of a LockContext call on the edge from b to
-// its i'th successor when b's test of the call's error says it is held.
+// its i'th successor when b's test of the call's error says it is held. A
+// TryLockErr call holds its lock only there, like a TryLock on its true
+// branch, whoever releases it.
 func lockContextEdge(b *ssa.BasicBlock, i int, st *Set) *Set {
 	t, ok := lockerr.Branch(b)
 	if !ok {
 		return st
 	}
 	call, ok := t.Err.(*ssa.Call)
-	if !ok || !decidedByTests(call) {
+	if !ok {
+		return st
+	}
+	c, try := lockerr.TryCall(call.Common())
+	if !try && !decidedByTests(call) {
 		return st
 	}
 	out := t.Then
@@ -74,7 +80,9 @@ func lockContextEdge(b *ssa.BasicBlock, i int, st *Set) *Set {
 	if out&lockerr.Failed != 0 {
 		return st
 	}
-	c, _ := lockerr.Call(call.Common())
+	if !try {
+		c, _ = lockerr.Call(call.Common())
+	}
 	p, ok := accesspath.Of(c.Recv)
 	if !ok {
 		return st

@@ -116,9 +116,10 @@ func merge(ms ...map[string]Method) map[string]Method {
 // shared state (encoding, metadata) is classified Neutral explicitly; an
 // operation that reads and writes atomically (Put, Pop, Update...) is Update.
 var Types = map[string]*Type{
-	// TryLockErr holds the lock when it returns nil, a branch the lock
-	// pass does not model: neutral, so it never hides a race.
-	MPPath + ".Lock": {Methods: merge(handleLock, neutral, map[string]Method{"TryLockErr": m(Neutral)})},
+	// TryLockErr holds the lock when it returns nil or ErrOwnerDead: the
+	// lock pass takes it on the edges of the tests of its error
+	// (passes/internal/lockerr).
+	MPPath + ".Lock": {Methods: merge(handleLock, neutral, map[string]Method{"TryLockErr": m(TryAcquire)})},
 	MPPath + ".Value": {Updater: true, Methods: merge(handleLock, neutral, map[string]Method{
 		"Load": m(Read), "Store": w(0), "Update": m(Update),
 	})},

@@ -46,6 +46,12 @@ type Access struct {
 	// Exact: for reads, Value is the cell's value itself (a direct
 	// read, or an accessor that returns it unchanged).
 	Exact bool
+	// Object is the field or package variable that is the cell, for
+	// direct accesses of a whole cell (nil for elements and accessors).
+	Object types.Object
+	// Fresh: the cell belongs to an object the function itself creates
+	// (see passes/cells freshRoots), written before anyone else can see it.
+	Fresh bool
 	// Own: a read of the value this function has just written to the
 	// cell (see passes/cells ownValue); it decides nothing about other
 	// goroutines.

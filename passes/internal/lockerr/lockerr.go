@@ -1,8 +1,9 @@
-// Package lockerr recognises the LockContext calls of runtime/mp locks and
-// the tests of the errors they return, in SSA form.
+// Package lockerr recognises the LockContext and TryLockErr calls of
+// runtime/mp locks and the tests of the errors they return, in SSA form.
 //
 // LockContext returns nil or ErrOwnerDead (wrapped) with the lock held, and
-// the context's error without it. What a branch on the error says about it
+// the context's error without it; TryLockErr likewise, with ErrLocked for
+// the context's error. What a branch on the error says about it
 // is an Outcome: a set of the three cases.
 package lockerr
 
@@ -21,7 +22,7 @@ type Outcome uint8
 const (
 	Nil       Outcome = 1 << iota // returned nil: held
 	OwnerDead                     // returned ErrOwnerDead: held, from a dead owner
-	Failed                        // returned the context's error: not held
+	Failed                        // returned the context's error (ErrLocked for TryLockErr): not held
 
 	Any  = Nil | OwnerDead | Failed
 	Held = Nil | OwnerDead
@@ -32,6 +33,17 @@ const (
 func Call(cc *ssa.CallCommon) (catalog.Call, bool) {
 	c, ok := catalog.Classify(cc)
 	if !ok || c.Name != "LockContext" || c.M.Op != catalog.Acquire || !isMP(c.Key) {
+		return catalog.Call{}, false
+	}
+	return c, true
+}
+
+// TryCall returns the classified call if cc is TryLockErr on a runtime/mp
+// handle, whose results are LockContext's with ErrLocked as the failure:
+// nil or ErrOwnerDead with the lock held, ErrLocked without it.
+func TryCall(cc *ssa.CallCommon) (catalog.Call, bool) {
+	c, ok := catalog.Classify(cc)
+	if !ok || c.Name != "TryLockErr" || c.M.Op != catalog.TryAcquire || !isMP(c.Key) {
 		return catalog.Call{}, false
 	}
 	return c, true

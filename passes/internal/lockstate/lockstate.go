@@ -33,6 +33,10 @@ type Set struct {
 // until it releases a lock of its own (which may be the same one).
 var Caller = accesspath.Path{RootKind: "c", RootID: "caller", RootName: "the caller's lock"}
 
+// IsCallers reports whether h is the caller's lock that the function
+// cannot name (see Caller).
+func (h Held) IsCallers() bool { return h.Path.Key() == Caller.Key() }
+
 // Key identifies a lock held in a mode.
 func Key(p accesspath.Path, exclusive bool) string {
 	if exclusive {
