@@ -273,6 +273,19 @@ func TestStartRefusesManagerHandles(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "OpenManager") || !strings.Contains(err.Error(), name) {
 		t.Fatalf("Start with a Manager's Dict = %v, want an error naming the Manager and OpenManager", err)
 	}
+	// Any handle of a Manager, in a struct beside family handles, too.
+	ml, err := mp.ManagedLock(m, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := mp.NewInt[int32](0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = holdWorker.Start(context.Background(), holdArgs{Lock: ml, Held: held})
+	if err == nil || !strings.Contains(err.Error(), "OpenManager") || !strings.Contains(err.Error(), name) {
+		t.Fatalf("Start with a Manager's Lock in a struct = %v, want an error naming the Manager and OpenManager", err)
+	}
 	fd, err := mp.NewDict[string, int]()
 	if err != nil {
 		t.Fatal(err)

@@ -1,162 +1,80 @@
 package mp_test
 
 // The cost of waiting: workers blocked on an empty Queue or a held Lock must
-// sleep in the kernel, not poll. Run with -benchtime 1x; each run reports the
-// CPU seconds all the workers used together while blocked for idleFor, and
-// how long they took to start. A worker's start is mostly the Go runtime and
-// package initialisation of a fresh process, which runs on one core; starters
-// is how many goroutines call Start side by side (Start is safe for
-// concurrent use), so that starting many workers can use every core, and
-// starters=1 is the plain loop.
+// sleep in the kernel, not poll; and the cost of starting them. Run with
+// -benchtime 1x:
 //
 //	go test -run '^$' -bench Idle -benchtime 1x ./runtime/mp
+//
+// Each case runs testdata/idleworkers, which starts the workers, lets them
+// sleep for idleFor and reports the CPU seconds they used meanwhile, how long
+// they took to start, and the CPU time of the starts per worker (which a
+// loaded machine inflates far less than the wall time). starters is how many
+// goroutines call Start side by side (Start is safe for concurrent use): a
+// worker's start is mostly the Go runtime and package initialisation of a
+// fresh process, on one core, interleaved with waits for the parent, so two
+// per core keep every core busy; starters=1 is the plain loop.
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/mprace/mprace/runtime/mp"
 )
 
 const idleFor = 5 * time.Second
 
-type idleArgs struct {
-	Ready *mp.Int[int64]
-	Queue *mp.Queue[int64] // nil: wait on Lock
-	Lock  *mp.Lock
-}
-
-var idleWaiter = mp.NewFunc("mp_test.idleWaiter", func(ctx context.Context, a idleArgs) error {
-	a.Ready.Add(1)
-	if a.Queue != nil {
-		_, err := a.Queue.GetContext(ctx)
-		return err
-	}
-	if err := a.Lock.LockContext(ctx); err != nil {
-		return err
-	}
-	a.Lock.Unlock()
-	return nil
-})
-
 func BenchmarkIdle(b *testing.B) {
-	cores := runtime.GOMAXPROCS(0)
+	bin := buildIdleWorkers(b)
+	starters := 2 * runtime.GOMAXPROCS(0)
 	for _, c := range []struct {
 		what              string
 		workers, starters int
-	}{{"Queue", 100, cores}, {"Lock", 100, cores}, {"Queue", 250, cores}, {"Queue", 250, 1}} {
+	}{{"Queue", 100, starters}, {"Lock", 100, starters}, {"Queue", 250, starters}, {"Queue", 250, 1}} {
 		b.Run(fmt.Sprintf("%s/workers=%d/starters=%d", c.what, c.workers, c.starters), func(b *testing.B) {
 			for range b.N {
-				benchIdle(b, c.what, c.workers, c.starters)
-			}
-		})
-	}
-}
-
-func benchIdle(b *testing.B, what string, workers, starters int) {
-	ready, err := mp.NewInt[int64](0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	args := idleArgs{Ready: ready}
-	if what == "Queue" {
-		if args.Queue, err = mp.NewQueue[int64](); err != nil {
-			b.Fatal(err)
-		}
-	} else {
-		if args.Lock, err = mp.NewLock(); err != nil {
-			b.Fatal(err)
-		}
-		args.Lock.Lock()
-	}
-	start := time.Now()
-	ps, err := startIdle(workers, starters, args)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for ready.Load() < int64(workers) {
-		time.Sleep(time.Millisecond)
-	}
-	started := time.Since(start)
-	// Let the last ones finish spinning and go to sleep.
-	time.Sleep(500 * time.Millisecond)
-	before := cpuSeconds(b, ps)
-	time.Sleep(idleFor)
-	used := cpuSeconds(b, ps) - before
-	if what == "Queue" {
-		for range workers {
-			if err := args.Queue.Put(1); err != nil {
-				b.Fatal(err)
-			}
-		}
-	} else {
-		args.Lock.Unlock()
-	}
-	for _, p := range ps {
-		if err := p.Join(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(used, "cpu-s")
-	b.ReportMetric(used/float64(workers)/idleFor.Seconds()*100, "%core/worker")
-	b.ReportMetric(started.Seconds(), "start-s")
-}
-
-// startIdle starts n idle waiters from the given number of goroutines.
-func startIdle(n, starters int, args idleArgs) ([]*mp.Process, error) {
-	ps := make([]*mp.Process, n)
-	errs := make([]error, n)
-	next := make(chan int, n)
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range starters {
-		wg.Go(func() {
-			for i := range next {
-				ps[i], errs[i] = idleWaiter.Start(context.Background(), args)
-			}
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			for _, p := range ps {
-				if p != nil {
-					p.Kill()
+				out, err := exec.Command(bin, c.what, strconv.Itoa(c.workers), strconv.Itoa(c.starters), idleFor.String()).Output()
+				if err != nil {
+					b.Fatalf("idleworkers: %v\n%s", err, exitStderr(err))
 				}
+				reportPairs(b, string(out))
 			}
-			return nil, fmt.Errorf("worker %d: %w", i, err)
-		}
+		})
 	}
-	return ps, nil
 }
 
-// cpuSeconds is the user and system time the processes have used so far.
-func cpuSeconds(b *testing.B, ps []*mp.Process) float64 {
-	ticks := 0
-	for _, p := range ps {
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid()) + "/stat")
-		if err != nil {
-			b.Fatal(err)
-		}
-		s := string(stat)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-		for _, i := range []int{11, 12} { // utime, stime: fields 14 and 15
-			n, err := strconv.Atoi(f[i])
-			if err != nil {
-				b.Fatal(err)
-			}
-			ticks += n
-		}
+func buildIdleWorkers(b *testing.B) string {
+	bin := filepath.Join(b.TempDir(), "idleworkers")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/idleworkers").CombinedOutput(); err != nil {
+		b.Fatalf("build idleworkers: %v\n%s", err, out)
 	}
-	return float64(ticks) / 100 // USER_HZ
+	return bin
+}
+
+// reportPairs reports each "unit value" pair of out as a metric.
+func reportPairs(b *testing.B, out string) {
+	f := strings.Fields(out)
+	if len(f) == 0 || len(f)%2 != 0 {
+		b.Fatalf("idleworkers printed %q, want unit/value pairs", out)
+	}
+	for i := 0; i < len(f); i += 2 {
+		v, err := strconv.ParseFloat(f[i+1], 64)
+		if err != nil {
+			b.Fatalf("idleworkers printed %q: %v", out, err)
+		}
+		b.ReportMetric(v, f[i])
+	}
+}
+
+func exitStderr(err error) []byte {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.Stderr
+	}
+	return nil
 }

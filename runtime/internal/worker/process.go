@@ -29,7 +29,8 @@ type Process struct {
 	cfg  config
 	cmd  *exec.Cmd
 
-	// The parent's ends of the pipes, closed by reap.
+	// The parent's ends of the pipes, closed by reap (reqW once the request
+	// is written).
 	reqW, repR, lifeline, crashR *os.File
 
 	hello       chan struct{} // closed on the worker's hello

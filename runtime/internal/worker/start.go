@@ -227,6 +227,9 @@ func (p *Process) writeRequest(req request) {
 	// An error here means the worker is gone or never read; the replies,
 	// or their absence, tell the parent what happened.
 	_ = gob.NewEncoder(p.reqW).Encode(req)
+	// The request is the only message: the descriptor need not live as
+	// long as the worker (the pidfd of its exit wait takes its place).
+	p.reqW.Close()
 }
 
 // handshake waits until the worker runs its entry.

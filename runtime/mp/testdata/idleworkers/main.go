@@ -1,0 +1,195 @@
+// Command idleworkers measures what idle workers cost, for BenchmarkIdle. It
+// starts N workers from S goroutines side by side (S=1 is the plain loop),
+// each of which blocks on an empty Queue or on a Lock this process holds,
+// waits until every one is blocked, lets them sleep for IDLE, releases them,
+// joins them and prints its measurements as name/value pairs:
+//
+//	idleworkers Queue|Lock N S IDLE
+//
+//	start-s              wall time from the first Start until all are blocked
+//	start-cpu-ms/worker  CPU time of the starts (the workers' and this
+//	                     process's), per worker: a loaded machine inflates it
+//	                     far less than the wall time
+//	cpu-s                CPU time all workers used together while blocked
+//	%core/worker         the same per worker, in percent of a core
+//
+// It is a program of its own, not the test binary re-executed: a worker's
+// start is mostly its program's runtime and package initialisation, and the
+// test binary's (every test's registrations, cgo for the net package of a
+// socket baseline) is several times an ordinary program's.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mprace/mprace/runtime/mp"
+)
+
+type waitArgs struct {
+	Ready *mp.Int[int64]
+	Queue *mp.Queue[int64] // nil: wait on Lock
+	Lock  *mp.Lock
+}
+
+var waiter = mp.NewFunc("idleworkers.waiter", func(ctx context.Context, a waitArgs) error {
+	a.Ready.Add(1)
+	if a.Queue != nil {
+		_, err := a.Queue.GetContext(ctx)
+		return err
+	}
+	if err := a.Lock.LockContext(ctx); err != nil {
+		return err
+	}
+	a.Lock.Unlock()
+	return nil
+})
+
+func main() {
+	mp.Main()
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "idleworkers:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) != 4 || args[0] != "Queue" && args[0] != "Lock" {
+		return errors.New("usage: idleworkers Queue|Lock WORKERS STARTERS IDLE")
+	}
+	workers, err1 := strconv.Atoi(args[1])
+	starters, err2 := strconv.Atoi(args[2])
+	idle, err3 := time.ParseDuration(args[3])
+	if err := errors.Join(err1, err2, err3); err != nil || workers < 1 || starters < 1 {
+		return fmt.Errorf("usage: idleworkers Queue|Lock WORKERS STARTERS IDLE: %v", err)
+	}
+	ready, err := mp.NewInt[int64](0)
+	if err != nil {
+		return err
+	}
+	a := waitArgs{Ready: ready}
+	if args[0] == "Queue" {
+		if a.Queue, err = mp.NewQueue[int64](); err != nil {
+			return err
+		}
+	} else {
+		if a.Lock, err = mp.NewLock(); err != nil {
+			return err
+		}
+		a.Lock.Lock()
+	}
+
+	start, selfBefore := time.Now(), selfCPU()
+	ps, err := startAll(workers, starters, a)
+	if err != nil {
+		return err
+	}
+	for ready.Load() < int64(workers) {
+		time.Sleep(time.Millisecond)
+	}
+	started := time.Since(start)
+	startCPU := selfCPU() - selfBefore
+	workersCPU, err := cpuOf(ps)
+	if err != nil {
+		return err
+	}
+	startCPU += workersCPU
+
+	// Let the last ones finish spinning and go to sleep.
+	time.Sleep(500 * time.Millisecond)
+	before, err := cpuOf(ps)
+	if err != nil {
+		return err
+	}
+	time.Sleep(idle)
+	after, err := cpuOf(ps)
+	if err != nil {
+		return err
+	}
+	used := (after - before).Seconds()
+
+	if a.Queue != nil {
+		for range workers {
+			if err := a.Queue.Put(1); err != nil {
+				return err
+			}
+		}
+	} else {
+		a.Lock.Unlock()
+	}
+	for _, p := range ps {
+		if err := p.Join(); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("start-s %.4g start-cpu-ms/worker %.4g cpu-s %.4g %%core/worker %.4g\n",
+		started.Seconds(), startCPU.Seconds()*1000/float64(workers),
+		used, used/float64(workers)/idle.Seconds()*100)
+	return nil
+}
+
+// startAll starts n waiters from the given number of goroutines.
+func startAll(n, starters int, a waitArgs) ([]*mp.Process, error) {
+	ps := make([]*mp.Process, n)
+	errs := make([]error, n)
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range starters {
+		wg.Go(func() {
+			for i := range next {
+				ps[i], errs[i] = waiter.Start(context.Background(), a)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, p := range ps {
+			if p != nil {
+				p.Kill()
+			}
+		}
+		return nil, err
+	}
+	return ps, nil
+}
+
+// selfCPU is the user and system time this process has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuOf is the user and system time the processes have used so far.
+func cpuOf(ps []*mp.Process) (time.Duration, error) {
+	ticks := 0
+	for _, p := range ps {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid()) + "/stat")
+		if err != nil {
+			return 0, err
+		}
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		for _, i := range []int{11, 12} { // utime, stime: fields 14 and 15
+			n, err := strconv.Atoi(f[i])
+			if err != nil {
+				return 0, fmt.Errorf("/proc/%d/stat: %w", p.Pid(), err)
+			}
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100, nil // USER_HZ
+}
