@@ -30,6 +30,51 @@ func rechecked(w *Access, all []*Access) bool {
 	return false
 }
 
+// ownValue reports whether read r reads back the value its function has
+// just written to the cell: a write of the cell (not an update) comes
+// before it in its block with nothing in between that calls out or
+// communicates (c.mcl = n; if c.mcl == 0 { c.mcl = max }). Another
+// goroutine writing in between would race with that first write already;
+// the read adds no decision of its own.
+func ownValue(r *Access, all []*Access) bool {
+	for _, w := range all {
+		if w.Op != catalog.Write || w.Via != nil || w.Closure || w.Deferred || w.Cell.Key() != r.Cell.Key() ||
+			w.Instr.Block() != r.Instr.Block() {
+			continue
+		}
+		if quietBetween(w.Instr, r.Instr) {
+			return true
+		}
+	}
+	return false
+}
+
+// quietBetween reports whether a comes before b in their block with no
+// call, channel operation or select between them.
+func quietBetween(a, b ssa.Instruction) bool {
+	seen := false
+	for _, instr := range a.Block().Instrs {
+		switch {
+		case instr == a:
+			seen = true
+			continue
+		case instr == b:
+			return seen
+		case !seen:
+			continue
+		}
+		switch i := instr.(type) {
+		case ssa.CallInstruction, *ssa.Send, *ssa.Select:
+			return false
+		case *ssa.UnOp:
+			if i.Op == token.ARROW {
+				return false
+			}
+		}
+	}
+	return false
+}
+
 // claimed reports whether write w is decided by the result of an atomic
 // update of the same cell, such as a CompareAndSwap that claims the cell.
 func claimed(w *Access, all []*Access) bool {
@@ -72,12 +117,24 @@ func (c *collector) lockClaimed(w *Access) bool {
 			continue
 		}
 		at := c.locks.At(iff)
-		if !at.AnyExclusive() || len(flow.Controls(w.Instr.Block(), flow.Set{iff.Cond: true})) == 0 {
+		if !at.AnyExclusive() {
 			continue
 		}
-		for _, p := range readPaths(iff.Cond, 0) {
-			if c.writtenUnder(fn, p.Key(), at) {
-				return true
+		for _, br := range flow.Controls(w.Instr.Block(), flow.Set{iff.Cond: true}) {
+			if br.If != iff {
+				continue
+			}
+			// The claimant's way: the write of the location must follow
+			// the check on the way that passes it, or the next goroutine
+			// finds the location as the first one did.
+			way := b.Succs[br.Succ]
+			if len(way.Preds) != 1 {
+				continue
+			}
+			for _, p := range readPaths(iff.Cond, 0) {
+				if c.writtenUnder(fn, p.Key(), at, way) {
+					return true
+				}
 			}
 		}
 	}
@@ -139,9 +196,13 @@ func readPaths(v ssa.Value, depth int) []accesspath.Path {
 }
 
 // writtenUnder reports whether fn writes the location with key k (a store,
-// or a write or update of a cell) inside the critical section of held.
-func (c *collector) writtenUnder(fn *ssa.Function, k string, held *locks.Set) bool {
+// or a write or update of a cell) inside the critical section of held, in a
+// block that way dominates.
+func (c *collector) writtenUnder(fn *ssa.Function, k string, held *locks.Set, way *ssa.BasicBlock) bool {
 	for _, b := range fn.Blocks {
+		if !way.Dominates(b) {
+			continue
+		}
 		for _, instr := range b.Instrs {
 			var p accesspath.Path
 			switch i := instr.(type) {

@@ -8,6 +8,7 @@ import (
 	"github.com/mprace/mprace/passes/guards"
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/cell"
 	"github.com/mprace/mprace/passes/internal/flow"
 	"github.com/mprace/mprace/passes/locks"
 )
@@ -21,24 +22,16 @@ import (
 // is shared are not accesses of a shared cell at all.
 
 // Mode is how the guarding lock is held at an access.
-type Mode int
+type Mode = cell.Mode
 
 const (
-	NotHeld Mode = iota
-	HeldShared
-	HeldExclusive
+	NotHeld       = cell.NotHeld
+	HeldShared    = cell.HeldShared
+	HeldExclusive = cell.HeldExclusive
 )
 
 // Guarding is the guard of an access to a guarded field or variable.
-type Guarding struct {
-	// Lock is the guarding lock in the accessing function's terms (zero
-	// when it cannot be named there).
-	Lock     accesspath.Path
-	Declared bool
-	// Inner is how an accessor held the lock around the access it makes
-	// for this function (NotHeld for direct accesses).
-	Inner Mode
-}
+type Guarding = cell.Guarding
 
 // GuardSummary is the guard of an access an accessor makes, in a fact.
 type GuardSummary struct {
@@ -57,6 +50,10 @@ func (c *collector) guardedAccesses(fn *ssa.Function) []*Access {
 	for _, b := range fn.Blocks {
 		for _, instr := range b.Instrs {
 			ga, ok := guards.AccessOf(instr)
+			var el guards.Element
+			if !ok {
+				el, ga, ok = guards.ElementOf(instr)
+			}
 			if !ok || guards.Fresh(ga.Addr) {
 				continue
 			}
@@ -74,9 +71,17 @@ func (c *collector) guardedAccesses(fn *ssa.Function) []*Access {
 			}
 			a := &Access{Op: catalog.Read, Cell: cell, Instr: instr, Method: "read",
 				Guard: &Guarding{Lock: lock, Declared: g.Declared}, SingleWriter: c.singleWriter(ga.Var)}
-			if st, ok := instr.(*ssa.Store); ok {
-				a.Op, a.Method, a.Stored = catalog.Write, "write", []ssa.Value{st.Val}
-			} else {
+			switch {
+			case el.Key != nil:
+				a.Cell = cell.Append(accesspath.IndexElem(el.Key))
+				if el.Write {
+					a.Op, a.Method, a.Stored = catalog.Write, "write", []ssa.Value{el.Stored}
+				} else {
+					a.Value, a.Exact = instr.(ssa.Value), !el.CommaOk
+				}
+			case ga.Write:
+				a.Op, a.Method, a.Stored = catalog.Write, "write", []ssa.Value{instr.(*ssa.Store).Val}
+			default:
 				a.Value, a.Exact = instr.(*ssa.UnOp), true
 			}
 			out = append(out, a)
@@ -137,29 +142,6 @@ func rootKey(v ssa.Value) string {
 
 func isConstructor(name string) bool {
 	return strings.HasPrefix(name, "New") || strings.HasPrefix(name, "new")
-}
-
-// HeldMode returns how the guarding lock of a guarded access is held: by
-// the function making it or, for an accessor, around the access inside.
-func (a *Access) HeldMode() Mode {
-	if a.Guard == nil {
-		return NotHeld
-	}
-	m := a.Guard.Inner
-	if a.Guard.Lock.IsZero() {
-		return m
-	}
-	for _, h := range a.Locks.Held() {
-		if h.Path.Key() != a.Guard.Lock.Key() {
-			continue
-		}
-		if h.Exclusive {
-			m = HeldExclusive
-		} else if m == NotHeld {
-			m = HeldShared
-		}
-	}
-	return m
 }
 
 // Judged reports whether the rules judge read r and write w of one cell
@@ -251,8 +233,10 @@ func Validated(w *Access, accs []*Access) bool {
 	return false
 }
 
-// summary is g in the terms of fn's parameters, for a fact.
-func (g *Guarding) summary(a *Access, fn *ssa.Function) *GuardSummary {
+// guardSummary is the guard of a in the terms of fn's parameters, for a
+// fact.
+func guardSummary(a *Access, fn *ssa.Function) *GuardSummary {
+	g := a.Guard
 	if g == nil {
 		return nil
 	}

@@ -93,7 +93,7 @@ func casFix(r, w *cells.Access) bool {
 func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branch, bool) {
 	for _, r := range accs {
 		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr ||
-			r.SingleWriter {
+			r.SingleWriter || r.Own {
 			continue // a callee that both reads and writes answers for itself
 		}
 		if r.Flow.Meets(w.Stored...) {

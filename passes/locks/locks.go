@@ -11,6 +11,7 @@ import (
 
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/lockstate"
 )
 
 // Analyzer computes held locks; see the package documentation.
@@ -30,15 +31,15 @@ type Result struct {
 }
 
 // At returns the locks held just before instr runs (nil: none known). It
-// knows every call, and the branches (If), loads, stores and returns made
-// with a lock held.
+// knows every call, and the branches (If), loads, stores, map lookups and
+// updates and returns made with a lock held.
 func (r *Result) At(instr ssa.Instruction) *Set { return r.at[instr] }
 
 // record keeps the locks held at a branch, load or store when there are
 // any: most memory operations run with none, and a map entry each would
 // cost more than the analysis.
 func (r *Result) record(instr ssa.Instruction, st *Set) {
-	if len(st.held) > 0 {
+	if !st.Empty() {
 		r.at[instr] = st
 	} else {
 		delete(r.at, instr)
@@ -163,13 +164,13 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 				var st *Set
 				for _, p := range b.Preds {
 					if e, ok := edges[[2]int{p.Index, b.Index}]; ok {
-						st = meet(st, e, fmt.Sprintf("m%d:", b.Index))
+						st = lockstate.Meet(st, e, fmt.Sprintf("m%d:", b.Index))
 					}
 				}
 				if st == nil {
 					continue
 				}
-				if in[b.Index] == nil || !equal(in[b.Index], st) {
+				if in[b.Index] == nil || !lockstate.Equal(in[b.Index], st) {
 					in[b.Index] = st
 					changed = true
 				}
@@ -183,7 +184,7 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 				case ssa.CallInstruction:
 					s.res.at[instr] = st
 					s.noteParamCall(fn, instr, st)
-				case *ssa.If, *ssa.Store, *ssa.Return:
+				case *ssa.If, *ssa.Store, *ssa.Return, *ssa.Lookup, *ssa.MapUpdate:
 					s.res.record(instr, st)
 				case *ssa.UnOp:
 					if i.Op == token.MUL {
@@ -241,13 +242,13 @@ func (s *state) call(cc *ssa.CallCommon, id string, st *Set) *Set {
 		}
 		switch c.M.Op {
 		case catalog.Acquire:
-			return st.acquire(p, true, id)
+			return st.Acquire(p, true, id)
 		case catalog.AcquireShared:
-			return st.acquire(p, false, id)
+			return st.Acquire(p, false, id)
 		case catalog.Release:
-			return st.release(p, true)
+			return st.Release(p, true)
 		case catalog.ReleaseShared:
-			return st.release(p, false)
+			return st.Release(p, false)
 		}
 		return st
 	}
@@ -263,7 +264,7 @@ func (s *state) applySummary(cc *ssa.CallCommon, id string, st *Set, acquires bo
 	}
 	for _, r := range sum.Releases {
 		if p, ok := substitute(r.Path, args); ok {
-			st = st.release(p, r.Exclusive)
+			st = st.Release(p, r.Exclusive)
 		}
 	}
 	if !acquires {
@@ -271,7 +272,7 @@ func (s *state) applySummary(cc *ssa.CallCommon, id string, st *Set, acquires bo
 	}
 	for i, r := range sum.Acquires {
 		if p, ok := substitute(r.Path, args); ok {
-			st = st.acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, i))
+			st = st.Acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, i))
 		}
 	}
 	return st
@@ -354,7 +355,7 @@ func (s *state) branch(b *ssa.BasicBlock, i int, st *Set) *Set {
 	if !ok {
 		return st
 	}
-	return st.acquire(p, c.M.Op == catalog.TryAcquire, fmt.Sprintf("i%p", call))
+	return st.Acquire(p, c.M.Op == catalog.TryAcquire, fmt.Sprintf("i%p", call))
 }
 
 // noteParamCall records the locks held where fn calls (or defers a call of)
@@ -395,7 +396,7 @@ func (s *state) noteParam(fn *ssa.Function, v ssa.Value, st *Set) {
 	}
 	for i, p := range fn.Params {
 		if p == prm {
-			s.paramCalls[i] = meet(s.paramCalls[i], st, "param:")
+			s.paramCalls[i] = lockstate.Meet(s.paramCalls[i], st, "param:")
 		}
 	}
 }
@@ -404,7 +405,7 @@ func (s *state) noteParam(fn *ssa.Function, v ssa.Value, st *Set) {
 func (s *state) withHeld(st *Set, c ParamCall, args []ssa.Value, id string) *Set {
 	for k, r := range c.Held {
 		if p, ok := accesspath.Substitute(r.Path, args); ok {
-			st = st.acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, k))
+			st = st.Acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, k))
 		}
 	}
 	return st
@@ -414,7 +415,7 @@ func (s *state) withHeld(st *Set, c ParamCall, args []ssa.Value, id string) *Set
 func (s *state) summarize(fn *ssa.Function, exits []*Set) *Summary {
 	var st *Set
 	for _, e := range exits {
-		st = meet(st, e, "exit:")
+		st = lockstate.Meet(st, e, "exit:")
 	}
 	sum := &Summary{}
 	for i := range fn.Params {
@@ -423,7 +424,7 @@ func (s *state) summarize(fn *ssa.Function, exits []*Set) *Summary {
 			continue
 		}
 		c := ParamCall{Param: i}
-		for _, h := range ps.held {
+		for _, h := range ps.Held() {
 			if p, ok := relative(h.Path, fn); ok {
 				c.Held = append(c.Held, LockRef{Path: p, Exclusive: h.Exclusive})
 			}
@@ -433,12 +434,12 @@ func (s *state) summarize(fn *ssa.Function, exits []*Set) *Summary {
 	if st == nil {
 		return sum
 	}
-	for _, h := range st.held {
+	for _, h := range st.Held() {
 		if p, ok := relative(h.Path, fn); ok {
 			sum.Acquires = append(sum.Acquires, LockRef{Path: p, Exclusive: h.Exclusive})
 		}
 	}
-	for _, p := range st.released {
+	for _, p := range st.Released() {
 		if q, ok := relative(p, fn); ok {
 			sum.Releases = append(sum.Releases, LockRef{Path: q, Exclusive: true})
 		}

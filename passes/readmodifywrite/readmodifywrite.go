@@ -50,7 +50,7 @@ func lostUpdate(w *cells.Access, accs []*cells.Access) *cells.Access {
 	}
 	for _, r := range accs {
 		if r.Op != catalog.Read || r.Flow == nil || r.Cell.Key() != w.Cell.Key() || r.Instr == w.Instr ||
-			r.SingleWriter {
+			r.SingleWriter || r.Own {
 			continue // a callee that both reads and writes answers for itself
 		}
 		if !r.Flow.Meets(w.Stored...) || restores(r, w) || !cells.Judged(r, w) {
@@ -146,11 +146,23 @@ func restores(r, w *cells.Access) bool {
 		return false
 	}
 	for _, v := range w.Stored {
-		if flow.Unchanged(v) != flow.Unchanged(r.Value) {
+		if !isValueRead(flow.Unchanged(v), r) {
 			return false
 		}
 	}
 	return len(w.Stored) > 0
+}
+
+// isValueRead reports whether v is the value r read: the read itself, or
+// the value of a read that also returns whether it found one
+// (v, ok := m.Load(k)).
+func isValueRead(v ssa.Value, r *cells.Access) bool {
+	read := flow.Unchanged(r.Value)
+	if v == read {
+		return true
+	}
+	e, ok := v.(*ssa.Extract)
+	return ok && e.Index == 0 && e.Tuple == read
 }
 
 // capturedRead finds a read in an enclosing function whose value a closure
@@ -174,7 +186,7 @@ func capturedRead(w *cells.Access, res *cells.Result) *cells.Access {
 				break
 			}
 			for _, r := range res.Funcs[anc] {
-				if r.Op == catalog.Read && r.Flow != nil && r.Flow[val] && r.Cell.Key() == w.Cell.Key() &&
+				if r.Op == catalog.Read && !r.Own && r.Flow != nil && r.Flow[val] && r.Cell.Key() == w.Cell.Key() &&
 					!restoresCaptured(r, w, fv, val) && cells.Judged(r, w) {
 					if _, ok := locks.SharedExclusive(r.Locks, w.Locks); !ok {
 						return r
@@ -191,7 +203,7 @@ func capturedRead(w *cells.Access, res *cells.Result) *cells.Access {
 // Closures capture variables by reference: the bound value is then the
 // variable, and it must hold nothing but the value read.
 func restoresCaptured(r, w *cells.Access, fv *ssa.FreeVar, bound ssa.Value) bool {
-	if !r.Exact || !holdsOnly(bound, flow.Unchanged(r.Value)) {
+	if !r.Exact || !holdsOnly(bound, r) {
 		return false
 	}
 	for _, ref := range *fv.Referrers() {
@@ -211,17 +223,17 @@ func restoresCaptured(r, w *cells.Access, fv *ssa.FreeVar, bound ssa.Value) bool
 	return len(w.Stored) > 0
 }
 
-// holdsOnly reports whether v is val, or a variable whose every assignment
-// stores val.
-func holdsOnly(v, val ssa.Value) bool {
+// holdsOnly reports whether v is the value r read, or a variable whose
+// every assignment stores it.
+func holdsOnly(v ssa.Value, r *cells.Access) bool {
 	alloc, ok := v.(*ssa.Alloc)
 	if !ok {
-		return flow.Unchanged(v) == val
+		return isValueRead(flow.Unchanged(v), r)
 	}
 	stores := 0
 	for _, ref := range *alloc.Referrers() {
 		if st, ok := ref.(*ssa.Store); ok && st.Addr == alloc {
-			if flow.Unchanged(st.Val) != val {
+			if !isValueRead(flow.Unchanged(st.Val), r) {
 				return false
 			}
 			stores++
