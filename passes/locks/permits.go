@@ -4,6 +4,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"slices"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/ssa"
@@ -16,13 +17,16 @@ import (
 // lock operation each is on a semaphore of one permit; this file proves
 // that a receiver has one permit. It has when it was made by
 // mp.NewSemaphore(1) or mp.NewBoundedSemaphore(1) (a constant 1), through
-// phis and closures' captures, or when it is loaded from a struct field, a
+// phis and closures' captures; when it is loaded from a struct field, a
 // package variable or a captured local every store to which, in the
-// package, is such a semaphore, and whose address goes nowhere else. A
+// package, is such a semaphore, and whose address goes nowhere else; or
+// when it is a parameter of a function literal or unexported function
+// that is only ever called, and every call passes such a semaphore. A
 // field or package variable so proven is exported as a OnePermit fact; in
 // another package it is one-permit when the fact says so and that
-// package's own stores agree. Anything else (a parameter, a result, an
-// element of a map) is not a lock: a race under it is reported, not hidden.
+// package's own stores agree. Anything else (an exported function's
+// parameter, a result, an element of a map) is not a lock: a race under it
+// is reported, not hidden.
 
 // OnePermit is the fact exported for a field or package variable that only
 // ever holds semaphores of one permit.
@@ -50,11 +54,16 @@ type permits struct {
 	escaped map[*types.Var]bool
 	verdict map[*types.Var]uint8
 	depth   int // variables being proven
+	// calls holds the calls of each function of the package; leaked
+	// marks those also used as values, whose callers are not all known.
+	calls  map[*ssa.Function][]*ssa.CallCommon
+	leaked map[*ssa.Function]bool
 }
 
 func newPermits(pass *analysis.Pass, pkg *ssa.Package, funcs []*ssa.Function) *permits {
 	p := &permits{pass: pass, stores: make(map[*types.Var][]ssa.Value),
-		escaped: make(map[*types.Var]bool), verdict: make(map[*types.Var]uint8)}
+		escaped: make(map[*types.Var]bool), verdict: make(map[*types.Var]uint8),
+		calls: make(map[*ssa.Function][]*ssa.CallCommon), leaked: make(map[*ssa.Function]bool)}
 	seen := make(map[*ssa.Function]bool)
 	var scan func(fn *ssa.Function)
 	scan = func(fn *ssa.Function) {
@@ -69,12 +78,16 @@ func newPermits(pass *analysis.Pass, pkg *ssa.Package, funcs []*ssa.Function) *p
 						p.note(v, fa)
 					}
 				}
-				// A Global has no referrers: its uses are found here.
+				// Globals and functions have no referrers: their uses
+				// are found here.
 				for _, op := range instr.Operands(nil) {
-					if g, ok := (*op).(*ssa.Global); ok {
-						if v := variable(g); v != nil && isSemaphore(v.Type()) {
-							p.use(v, g, instr)
+					switch x := (*op).(type) {
+					case *ssa.Global:
+						if v := variable(x); v != nil && isSemaphore(v.Type()) {
+							p.use(v, x, instr)
 						}
+					case *ssa.Function:
+						p.reference(x, instr, op)
 					}
 				}
 			}
@@ -118,6 +131,58 @@ func (p *permits) use(v *types.Var, addr ssa.Value, instr ssa.Instruction) {
 	p.escaped[v] = true
 }
 
+// reference records a use of fn by instr, through its operand op: a call,
+// the making of a closure that is only called, or a use as a value.
+func (p *permits) reference(fn *ssa.Function, instr ssa.Instruction, op *ssa.Value) {
+	if call, ok := instr.(ssa.CallInstruction); ok && op == &call.Common().Value {
+		p.calls[fn] = append(p.calls[fn], call.Common())
+		return
+	}
+	mc, ok := instr.(*ssa.MakeClosure)
+	if !ok || op != &mc.Fn || mc.Referrers() == nil {
+		p.leaked[fn] = true
+		return
+	}
+	for _, ref := range *mc.Referrers() {
+		switch r := ref.(type) {
+		case ssa.CallInstruction:
+			if cc := r.Common(); cc.Value == mc && !slices.Contains(cc.Args, ssa.Value(mc)) {
+				p.calls[fn] = append(p.calls[fn], cc)
+				continue
+			}
+		case *ssa.DebugRef:
+			continue
+		}
+		p.leaked[fn] = true
+	}
+}
+
+// param reports whether every call of prm's function passes a one-permit
+// semaphore for it: a function literal or unexported function (not a
+// method, which an interface may call) that is only ever called.
+func (p *permits) param(prm *ssa.Parameter, visiting map[ssa.Value]bool) bool {
+	fn := prm.Parent()
+	if fn.Signature.Recv() != nil || fn.TypeParams().Len() > 0 || p.leaked[fn] {
+		return false
+	}
+	if obj := fn.Object(); fn.Parent() == nil && (obj == nil || obj.Exported() || obj.Pkg() != p.pass.Pkg) {
+		return false
+	}
+	i := slices.Index(fn.Params, prm)
+	return i >= 0 && every(argsAt(p.calls[fn], i), func(a ssa.Value) bool { return p.value(a, visiting) })
+}
+
+func argsAt(calls []*ssa.CallCommon, i int) []ssa.Value {
+	var out []ssa.Value
+	for _, cc := range calls {
+		if i >= len(cc.Args) {
+			return nil
+		}
+		out = append(out, cc.Args[i])
+	}
+	return out
+}
+
 // export records a OnePermit fact for each exported field and package
 // variable of the package that holds only one-permit semaphores.
 func (p *permits) export() {
@@ -144,6 +209,8 @@ func (p *permits) value(v ssa.Value, visiting map[ssa.Value]bool) bool {
 		return every(v.Edges, func(e ssa.Value) bool { return p.value(e, visiting) })
 	case *ssa.FreeVar:
 		return every(bindings(v), func(b ssa.Value) bool { return p.value(b, visiting) })
+	case *ssa.Parameter:
+		return p.param(v, visiting)
 	case *ssa.Field:
 		return p.variableOne(fieldVar(v.X.Type(), v.Field))
 	case *ssa.UnOp:

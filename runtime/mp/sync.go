@@ -3,8 +3,9 @@ package mp
 // The synchronisation objects (Event, Semaphore, Barrier, Condition, RLock)
 // are KindSync objects of the family arena, told apart by their
 // fingerprint. Each lays out a struct of fixed size at the object's data;
-// waiters sleep on a waitq.Word in it (see runtime/internal/waitq), watching
-// the process whose death would otherwise strand them.
+// waiters sleep on a waitq.Word in it (see runtime/internal/waitq), or, a
+// Condition's, each on its own slot's word, watching the process whose
+// death would otherwise strand them.
 
 import (
 	"fmt"
