@@ -106,7 +106,7 @@ evalhistory() { # ID REPO FIX MODDIR PKGS FILE CHECK CELL
 	parent=$(git --git-dir="$mirror/${repo/\//+}/repo" rev-parse "$fix^")
 	for c in "$parent" "$fix"; do
 		dir=$(checkout "$repo" "$c")/$moddir
-		(cd "$dir" && go mod download && go list -export -test -deps $pkgs >/dev/null)
+		(cd "$dir" && go mod download) # no warm-up: history counts findings, it does not time them
 		vetrun "$dir" "$pkgs" "$out/history-$id-${c:0:12}.txt" >/dev/null || echo "eval: $id: go vet reported errors at ${c:0:12}" >&2
 	done
 	match() { grep -E "^$file:[0-9]+: $check: .*$cell" "$1" | wc -l; }
