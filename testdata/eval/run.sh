@@ -3,6 +3,7 @@
 #
 #   testdata/eval/run.sh [-o OUTDIR] [NAME...]     NAME: a row of repos.tsv (default: all of them, std first)
 #   testdata/eval/run.sh [-o OUTDIR] history [ID...]  the fixed races of history.tsv: parent vs fix
+#                                                     (findings of a commit already in OUTDIR are reused)
 #
 # For each repository it extracts the pinned commit from the bare snapshot
 # $MPRACE_MIRROR/<owner>+<name>/repo into $EVAL_WORK, downloads the modules from
@@ -105,11 +106,13 @@ evalhistory() { # ID REPO FIX MODDIR PKGS FILE CHECK CELL
 	local id=$1 repo=$2 fix=$3 moddir=$4 pkgs=$5 file=$6 check=$7 cell=$8 parent dir before after
 	parent=$(git --git-dir="$mirror/${repo/\//+}/repo" rev-parse "$fix^")
 	for c in "$parent" "$fix"; do
+		# A commit's findings already in OUTDIR are reused (remove the file to analyse it again).
+		[[ -e $out/history-$id-${c:0:12}.txt ]] && continue
 		dir=$(checkout "$repo" "$c")/$moddir
-		(cd "$dir" && go mod download && go list -export -test -deps $pkgs >/dev/null)
+		(cd "$dir" && go mod download) # no warm-up: history counts findings, it does not time them
 		vetrun "$dir" "$pkgs" "$out/history-$id-${c:0:12}.txt" >/dev/null || echo "eval: $id: go vet reported errors at ${c:0:12}" >&2
 	done
-	match() { grep -E "^$file:[0-9]+: $check: .*$cell" "$1" | wc -l; }
+	match() { { grep -E "^$file:[0-9]+: $check: .*$cell" "$1" || true; } | wc -l; }
 	before=$(match "$out/history-$id-${parent:0:12}.txt")
 	after=$(match "$out/history-$id-${fix:0:12}.txt")
 	printf '%-24s %s fix %s: %s %s on %s (%s) before, %s after: %s\n' "$id" "$repo" "${fix:0:12}" "$before" "$check" "$file" "$cell" "$after" \
