@@ -47,8 +47,8 @@ other processes at all).
 
 The check understands sync/atomic types and functions, runtime/mp handles and
 their elements (Array and IntArray indices, Dict keys, List indices), locks
-(mp.Lock, the handles' own locks, sync.Mutex, the write lock of sync.RWMutex,
-sync.Locker), and accessor and lock-helper functions in any package. It is silent for atomic updates (Add, CompareAndSwap, Swap,
+(mp.Lock, mp.RLock, an mp.Semaphore of one permit, the handles' own locks,
+sync.Mutex, the write lock of sync.RWMutex, sync.Locker), and accessor and lock-helper functions in any package. It is silent for atomic updates (Add, CompareAndSwap, Swap,
 And, Or, Update), CompareAndSwap loops, a read of one cell written to another,
 and code inside one held exclusive lock.`,
 		Bad: `counter.Store(counter.Load() + 1)

@@ -13,6 +13,7 @@ import (
 	"github.com/mprace/mprace/passes/guards"
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/cell"
 	"github.com/mprace/mprace/passes/internal/flow"
 	"github.com/mprace/mprace/passes/locks"
 )
@@ -28,74 +29,9 @@ var Analyzer = &analysis.Analyzer{
 	FactTypes:  []analysis.Fact{new(Accessor), new(SingleWriter)},
 }
 
-// Access is one read, write or atomic update of a cell.
-type Access struct {
-	Op   catalog.Op
-	Cell accesspath.Path
-	// Instr is the call that makes the access, or for a plain load or
-	// store of a location the package also accesses with sync/atomic
-	// functions (see Plain), or of a guarded field (see guarded.go), that
-	// load or store.
-	Instr ssa.Instruction
-	// Value is the value read, for reads whose value is used; Flow is
-	// every value computed from it.
-	Value ssa.Value
-	Flow  flow.Set
-	// Stored are the values the written value is computed from.
-	Stored []ssa.Value
-	// Deferred: the access runs when the function returns.
-	Deferred bool
-	// Call is the cell operation, for direct accesses.
-	Call catalog.Call
-	// Closure: a closure called in place makes the access (Via is nil).
-	Closure bool
-	// Via is the accessor that makes the access for this function, and
-	// Method the operation it performs underneath.
-	Via    *types.Func
-	Method string
-	// Guarded: see Summary.Guarded.
-	Guarded bool
-	// Exact: for reads, Value is the cell's value itself (a direct
-	// read, or an accessor that returns it unchanged).
-	Exact bool
-	// Object is the field or package variable that is the cell, for
-	// direct accesses of a whole cell (nil for elements and accessors).
-	Object types.Object
-	// Fresh: the cell belongs to an object the function itself creates
-	// (see freshRoots), written before anyone else can see it.
-	Fresh bool
-	// Own: a read of the value this function has just written to the
-	// cell (see ownValue); it decides nothing about other goroutines.
-	Own bool
-	// Claimed: a successful atomic update of the cell (a CompareAndSwap)
-	// decides the write.
-	Claimed bool
-	// SelfChecked: a read of the cell in the same function decides the
-	// write. For an accessor that is its own check-then-act, reported
-	// there; its callers' checks are not what decides the write.
-	SelfChecked bool
-	// SingleWriter: the cell is declared written by one goroutine by
-	// design (see SingleWriterDirective); the checks skip it.
-	SingleWriter bool
-	// Depth: see Summary.Depth.
-	Depth int
-	// Locks are the locks held when the access happens.
-	Locks *locks.Set
-	// Guard is set for a field or variable that a lock guards (see
-	// guarded.go).
-	Guard *Guarding
-}
-
-// Pos returns the position of the access.
-func (a *Access) Pos() token.Pos {
-	if p := a.Instr.Pos(); p.IsValid() {
-		return p
-	}
-	if u, ok := a.Instr.(*ssa.UnOp); ok {
-		return u.X.Pos() // an implicit load of x.f: the selection's
-	}
-	return token.NoPos
-}
+// Access is one read, write or atomic update of a cell (see
+// passes/internal/cell).
+type Access = cell.Access
 
 // Result holds the accesses of each function of the package.
 type Result struct {
@@ -345,13 +281,19 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 		switch a.Op {
 		case catalog.Read:
 			// A read whose value is not returned still tells the caller
-			// that the cell was read at the call (a re-check).
-			i, exact := -1, false
+			// that the cell was read at the call (a re-check). A read
+			// that several results carry (v, ok := m[k]; return v, ok) is
+			// a read at each: the caller may check any of them.
+			rets := []returned{{i: -1}}
 			if a.Value != nil {
-				i, exact = returnedAs(fn, a.Value)
+				if rs := returnedAs(fn, a.Value); len(rs) > 0 {
+					rets = rs
+				}
 			}
-			sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: i, Method: a.Method, Depth: a.Depth,
-				Exact: exact && a.Exact, SingleWriter: a.SingleWriter, Guard: a.Guard.summary(a, fn)})
+			for _, r := range rets {
+				sums = append(sums, Summary{Op: a.Op, Cell: cell, Result: r.i, Method: a.Method, Depth: a.Depth,
+					Exact: r.exact && a.Exact, SingleWriter: a.SingleWriter, Guard: guardSummary(a, fn)})
+			}
 		case catalog.Write, catalog.Update:
 			if paramFlows == nil {
 				for _, p := range fn.Params {
@@ -359,11 +301,13 @@ func summarize(fn *ssa.Function, accs []*Access) *Accessor {
 				}
 			}
 			s := Summary{Op: a.Op, Cell: cell, Result: -1, Method: a.Method, Guarded: a.Guarded || a.SelfChecked,
-				Depth: a.Depth, SingleWriter: a.SingleWriter, Guard: a.Guard.summary(a, fn)}
+				Depth: a.Depth, SingleWriter: a.SingleWriter, Guard: guardSummary(a, fn)}
 			if a.Op == catalog.Update && a.Value != nil {
 				// The old value a Swap returns, handed on to the
 				// caller, whose test of it makes a test-and-set.
-				s.Result, _ = returnedAs(fn, a.Value)
+				if rs := returnedAs(fn, a.Value); len(rs) > 0 {
+					s.Result = rs[0].i
+				}
 			}
 			for j, pf := range paramFlows {
 				if pf.Meets(a.Stored...) {
@@ -434,24 +378,36 @@ func resultStore(r ssa.Value, vals flow.Set) *ssa.Store {
 	return found
 }
 
-// returnedAs returns the index of a result of fn computed from v by value
-// operations (see flow.Direct), or -1, and whether that result is v itself.
-func returnedAs(fn *ssa.Function, v ssa.Value) (int, bool) {
+// returned is a result of a function that carries a value: its index, and
+// whether it is the value itself.
+type returned struct {
+	i     int
+	exact bool
+}
+
+// returnedAs returns the results of fn computed from v by value operations
+// (see flow.Direct), at the first return that has any.
+func returnedAs(fn *ssa.Function, v ssa.Value) []returned {
 	vals := flow.Direct(v)
 	for _, b := range fn.Blocks {
 		if len(b.Instrs) == 0 {
 			continue
 		}
-		if ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return); ok {
-			for i, r := range ret.Results {
-				if vals[r] {
-					return i, flow.Unchanged(r) == flow.Unchanged(v)
-				}
-				if st := resultStore(r, vals); st != nil {
-					return i, flow.Unchanged(st.Val) == flow.Unchanged(v)
-				}
+		ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return)
+		if !ok {
+			continue
+		}
+		var out []returned
+		for i, r := range ret.Results {
+			if vals[r] {
+				out = append(out, returned{i, flow.Unchanged(r) == flow.Unchanged(v)})
+			} else if st := resultStore(r, vals); st != nil {
+				out = append(out, returned{i, flow.Unchanged(st.Val) == flow.Unchanged(v)})
 			}
 		}
+		if len(out) > 0 {
+			return out
+		}
 	}
-	return -1, false
+	return nil
 }

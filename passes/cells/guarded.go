@@ -1,6 +1,7 @@
 package cells
 
 import (
+	"go/token"
 	"strings"
 
 	"golang.org/x/tools/go/ssa"
@@ -8,6 +9,7 @@ import (
 	"github.com/mprace/mprace/passes/guards"
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/cell"
 	"github.com/mprace/mprace/passes/internal/flow"
 	"github.com/mprace/mprace/passes/locks"
 )
@@ -21,24 +23,16 @@ import (
 // is shared are not accesses of a shared cell at all.
 
 // Mode is how the guarding lock is held at an access.
-type Mode int
+type Mode = cell.Mode
 
 const (
-	NotHeld Mode = iota
-	HeldShared
-	HeldExclusive
+	NotHeld       = cell.NotHeld
+	HeldShared    = cell.HeldShared
+	HeldExclusive = cell.HeldExclusive
 )
 
 // Guarding is the guard of an access to a guarded field or variable.
-type Guarding struct {
-	// Lock is the guarding lock in the accessing function's terms (zero
-	// when it cannot be named there).
-	Lock     accesspath.Path
-	Declared bool
-	// Inner is how an accessor held the lock around the access it makes
-	// for this function (NotHeld for direct accesses).
-	Inner Mode
-}
+type Guarding = cell.Guarding
 
 // GuardSummary is the guard of an access an accessor makes, in a fact.
 type GuardSummary struct {
@@ -57,6 +51,10 @@ func (c *collector) guardedAccesses(fn *ssa.Function) []*Access {
 	for _, b := range fn.Blocks {
 		for _, instr := range b.Instrs {
 			ga, ok := guards.AccessOf(instr)
+			var el guards.Element
+			if !ok {
+				el, ga, ok = guards.ElementOf(instr)
+			}
 			if !ok || guards.Fresh(ga.Addr) {
 				continue
 			}
@@ -74,9 +72,17 @@ func (c *collector) guardedAccesses(fn *ssa.Function) []*Access {
 			}
 			a := &Access{Op: catalog.Read, Cell: cell, Instr: instr, Method: "read",
 				Guard: &Guarding{Lock: lock, Declared: g.Declared}, SingleWriter: c.singleWriter(ga.Var)}
-			if st, ok := instr.(*ssa.Store); ok {
-				a.Op, a.Method, a.Stored = catalog.Write, "write", []ssa.Value{st.Val}
-			} else {
+			switch {
+			case el.Key != nil:
+				a.Cell = cell.Append(accesspath.IndexElem(el.Key))
+				if el.Write {
+					a.Op, a.Method, a.Stored = catalog.Write, "write", []ssa.Value{el.Stored}
+				} else {
+					a.Value, a.Exact = instr.(ssa.Value), !el.CommaOk
+				}
+			case ga.Write:
+				a.Op, a.Method, a.Stored = catalog.Write, "write", []ssa.Value{instr.(*ssa.Store).Val}
+			default:
 				a.Value, a.Exact = instr.(*ssa.UnOp), true
 			}
 			out = append(out, a)
@@ -104,7 +110,13 @@ func (c *collector) dropUnshared(fn *ssa.Function, accs []*Access) []*Access {
 	if goes || len(fresh) == 0 {
 		return accs
 	}
-	return keep(accs, func(a *Access) bool { return a.Guard == nil || !a.Fresh })
+	// A cell reached by loading a local variable (s.f, s a parameter a
+	// closure captures) is in whatever object the variable holds, not in
+	// the variable's own memory.
+	return keep(accs, func(a *Access) bool {
+		return a.Guard == nil || !fresh[a.Cell.RootKind+":"+a.Cell.RootID] ||
+			len(a.Cell.Elems) > 0 && a.Cell.Elems[0].Kind == accesspath.ElemDeref
+	})
 }
 
 // freshRoots returns the root keys of the objects fn creates (composite
@@ -163,35 +175,17 @@ func isConstructor(name string) bool {
 	return strings.HasPrefix(name, "New") || strings.HasPrefix(name, "new")
 }
 
-// HeldMode returns how the guarding lock of a guarded access is held: by
-// the function making it or, for an accessor, around the access inside.
-func (a *Access) HeldMode() Mode {
-	if a.Guard == nil {
-		return NotHeld
-	}
-	m := a.Guard.Inner
-	if a.Guard.Lock.IsZero() {
-		return m
-	}
-	for _, h := range a.Locks.Held() {
-		if h.Path.Key() != a.Guard.Lock.Key() {
-			continue
-		}
-		if h.Exclusive {
-			m = HeldExclusive
-		} else if m == NotHeld {
-			m = HeldShared
-		}
-	}
-	return m
-}
-
 // Judged reports whether the rules judge read r and write w of one cell
-// together: always for other cells; for a guarded cell, only when both hold
-// its guarding lock, and not when w is an accessor that reads the cell again
-// under the lock and decides the write from that (a.Withdraw(a.Balance()):
-// the value passed is an amount, checked against the current balance).
+// together: not when the variable their cell is reached through is assigned
+// again on every way from r to w (see reassigned); then always for other
+// cells; for a guarded cell, only when both hold its guarding lock, and not
+// when w is an accessor that reads the cell again under the lock and decides
+// the write from that (a.Withdraw(a.Balance()): the value passed is an
+// amount, checked against the current balance).
 func Judged(r, w *Access) bool {
+	if reassigned(r, w) {
+		return false
+	}
 	if r.Guard == nil && w.Guard == nil {
 		return true
 	}
@@ -199,6 +193,78 @@ func Judged(r, w *Access) bool {
 		return false
 	}
 	return r.HeldMode() != NotHeld && w.HeldMode() != NotHeld
+}
+
+// reassigned reports whether the local variable that the cell of r and w is
+// reached through (s.sa, with s captured by a closure and so kept in memory)
+// is assigned again on every way from r to w: the path names one variable,
+// but the write is to the object assigned last (s = lookup();
+// s.setAssignment(sa)), not to the one read.
+func reassigned(r, w *Access) bool {
+	if r.Cell.RootKind != accesspath.RootValue || len(r.Cell.Elems) == 0 ||
+		r.Cell.Elems[0].Kind != accesspath.ElemDeref {
+		return false
+	}
+	fn := r.Instr.Parent()
+	if fn != w.Instr.Parent() {
+		return false
+	}
+	var v *ssa.Alloc // among the instructions: fn.Locals lacks those on the heap
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			if l, ok := instr.(*ssa.Alloc); ok && v == nil {
+				if p, ok := accesspath.Of(l); ok && p.RootID == r.Cell.RootID {
+					v = l
+				}
+			}
+		}
+	}
+	if v == nil {
+		return false
+	}
+	reached := false
+	flow.Reach(r.Instr, func(instr ssa.Instruction) bool {
+		if instr == w.Instr {
+			reached = true
+			return false
+		}
+		st, ok := instr.(*ssa.Store)
+		return !ok || st.Addr != v
+	})
+	return !reached
+}
+
+// Received reports whether guarded write w stores a value received from a
+// channel after read r: the write publishes what the message says, and the
+// check only chose to wait for it (a loop that goes to its select when it has
+// nothing to do, and records the interest a message brings).
+func Received(r, w *Access) bool {
+	fn := w.Instr.Parent()
+	if w.Guard == nil || len(w.Stored) == 0 || fn != r.Instr.Parent() {
+		return false
+	}
+	found := false
+	flow.Reach(r.Instr, func(instr ssa.Instruction) bool {
+		if instr == w.Instr {
+			return false
+		}
+		var got ssa.Value
+		switch i := instr.(type) {
+		case *ssa.UnOp:
+			if i.Op == token.ARROW {
+				got = i
+			}
+		case *ssa.Select:
+			if i.Blocking {
+				got = i
+			}
+		}
+		if got != nil && !found {
+			found = flow.Forward(got).Meets(w.Stored...)
+		}
+		return !found
+	})
+	return found
 }
 
 // ClaimedBy reports whether guarded read r is followed, in its own exclusive
@@ -275,8 +341,10 @@ func Validated(w *Access, accs []*Access) bool {
 	return false
 }
 
-// summary is g in the terms of fn's parameters, for a fact.
-func (g *Guarding) summary(a *Access, fn *ssa.Function) *GuardSummary {
+// guardSummary is the guard of a in the terms of fn's parameters, for a
+// fact.
+func guardSummary(a *Access, fn *ssa.Function) *GuardSummary {
+	g := a.Guard
 	if g == nil {
 		return nil
 	}

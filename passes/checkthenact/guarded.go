@@ -13,7 +13,12 @@ import (
 // reportGuardedRace reports a check-then-act on a field or variable a lock
 // guards: checked and written in two critical sections of the lock, or in
 // one that holds it only for reading.
+// A write of a value received after the check is decided by the message
+// (cells.Received): not reported.
 func reportGuardedRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
+	if cells.Received(r, w) {
+		return
+	}
 	cell, lock := rep.GuardedCell(w), rep.GuardName(w)
 	cond := ""
 	if c, rd := rep.Where(br.Pos(), w.Pos()), rep.Where(r.Pos(), w.Pos()); c != rd && br.Pos().IsValid() {

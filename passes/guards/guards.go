@@ -79,6 +79,12 @@ func AccessOf(instr ssa.Instruction) (Access, bool) {
 	default:
 		return Access{}, false
 	}
+	return Location(addr, write)
+}
+
+// Location returns the access made through addr, if it is the address of a
+// field or a package variable.
+func Location(addr ssa.Value, write bool) (Access, bool) {
 	switch a := addr.(type) {
 	case *ssa.Global:
 		v, ok := a.Object().(*types.Var)
@@ -185,6 +191,9 @@ func infer(pass *analysis.Pass, funcs []*ssa.Function, held *locks.Result) map[*
 					}
 				}
 				a, ok := AccessOf(instr)
+				if !ok {
+					_, a, ok = ElementOf(instr)
+				}
 				if !ok || a.Var.Pkg() != pass.Pkg || initFn || Fresh(a.Addr) || inTest(pass, instr.Pos(), fn) {
 					continue
 				}

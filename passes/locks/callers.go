@@ -7,6 +7,7 @@ import (
 	"golang.org/x/tools/go/ssa"
 
 	"github.com/mprace/mprace/passes/internal/accesspath"
+	"github.com/mprace/mprace/passes/internal/lockstate"
 )
 
 // privateCallees returns the unexported top-level functions and methods of
@@ -144,10 +145,10 @@ func (s *state) propagate(order []*ssa.Function) {
 					continue // not reached
 				}
 				if held, ok := s.siteLocks(fn, site, st); ok {
-					e = meet(e, held, "entry:")
+					e = lockstate.Meet(e, held, "entry:")
 				}
 			}
-			if e == nil || (entry[fn] != nil && equal(entry[fn], e)) {
+			if e == nil || (entry[fn] != nil && lockstate.Equal(entry[fn], e)) {
 				continue
 			}
 			entry[fn] = e
@@ -178,15 +179,15 @@ func (s *state) siteLocks(fn *ssa.Function, site entrySite, st *Set) (*Set, bool
 // exclusive lock, nameable or not (c.mu for minLimit(&c.limit, l)), is also
 // held as the caller's lock: the callee runs whole inside that section.
 func translate(st *Set, args []ssa.Value, fn *ssa.Function) *Set {
-	out := &Set{held: make(map[string]Held), released: make(map[string]accesspath.Path)}
+	var out []Held
 	hold := func(h Held, p accesspath.Path) {
 		h.Path = p
-		h.Acq = "entry:" + heldKey(p, h.Exclusive)
-		out.held[heldKey(p, h.Exclusive)] = h
+		h.Acq = "entry:" + lockstate.Key(p, h.Exclusive)
+		out = append(out, h)
 	}
-	for _, h := range st.held {
+	for _, h := range st.Held() {
 		if h.Exclusive {
-			hold(h, callerLock)
+			hold(h, lockstate.Caller)
 		}
 		if h.Path.RootKind == accesspath.RootGlobal {
 			hold(h, h.Path)
@@ -209,7 +210,7 @@ func translate(st *Set, args []ssa.Value, fn *ssa.Function) *Set {
 			hold(h, found)
 		}
 	}
-	return out
+	return lockstate.Of(out)
 }
 func prefix(pre, elems []accesspath.Elem) bool {
 	if len(pre) > len(elems) {

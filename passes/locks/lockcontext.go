@@ -87,10 +87,10 @@ func lockContextEdge(b *ssa.BasicBlock, i int, st *Set) *Set {
 	if !ok {
 		return st
 	}
-	if _, held := st.held[heldKey(p, true)]; held {
+	if st.Holds(p, true) {
 		return st
 	}
-	return st.acquire(p, true, fmt.Sprintf("i%p", call))
+	return st.Acquire(p, true, fmt.Sprintf("i%p", call))
 }
 
 // InPlace returns the call of a call or defer instruction (a call that runs

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/lockstate"
 )
 
 // Analyzer computes held locks; see the package documentation.
@@ -21,7 +22,7 @@ var Analyzer = &analysis.Analyzer{
 	Run:        run,
 	Requires:   []*analysis.Analyzer{buildssa.Analyzer},
 	ResultType: reflect.TypeFor[*Result](),
-	FactTypes:  []analysis.Fact{new(Summary)},
+	FactTypes:  []analysis.Fact{new(Summary), new(OnePermit)},
 }
 
 // Result gives the locks held at each call of the package's functions.
@@ -30,15 +31,15 @@ type Result struct {
 }
 
 // At returns the locks held just before instr runs (nil: none known). It
-// knows every call, and the branches (If), loads, stores and returns made
-// with a lock held.
+// knows every call, and the branches (If), loads, stores, map lookups and
+// updates and returns made with a lock held.
 func (r *Result) At(instr ssa.Instruction) *Set { return r.at[instr] }
 
 // record keeps the locks held at a branch, load or store when there are
 // any: most memory operations run with none, and a map entry each would
 // cost more than the analysis.
 func (r *Result) record(instr ssa.Instruction, st *Set) {
-	if len(st.held) > 0 {
+	if !st.Empty() {
 		r.at[instr] = st
 	} else {
 		delete(r.at, instr)
@@ -52,18 +53,21 @@ type state struct {
 	// paramCalls holds, for the function being solved, the locks held at
 	// each synchronous call of a function-typed parameter.
 	paramCalls map[int]*Set
+	permits    *permits
 }
 
 func run(pass *analysis.Pass) (any, error) {
-	funcs := Funcs(pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA))
+	info := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
+	funcs := Funcs(info)
 	s := &state{pass: pass, res: &Result{at: make(map[ssa.Instruction]*Set)},
-		summaries: make(map[*ssa.Function]*Summary)}
+		summaries: make(map[*ssa.Function]*Summary), permits: newPermits(pass, info.Pkg, funcs)}
 	order := CalleesFirst(funcs)
 	for _, fn := range order {
 		s.paramCalls = make(map[int]*Set)
 		s.summaries[fn] = s.summarize(fn, s.solve(fn, &Set{}))
 	}
 	s.paramCalls = nil
+	s.permits.export()
 	// Functions entered only in place (unexported functions called only
 	// directly, closures called, deferred or passed to a callee that calls
 	// them) run under the locks held at every entry.
@@ -160,13 +164,13 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 				var st *Set
 				for _, p := range b.Preds {
 					if e, ok := edges[[2]int{p.Index, b.Index}]; ok {
-						st = meet(st, e, fmt.Sprintf("m%d:", b.Index))
+						st = lockstate.Meet(st, e, fmt.Sprintf("m%d:", b.Index))
 					}
 				}
 				if st == nil {
 					continue
 				}
-				if in[b.Index] == nil || !equal(in[b.Index], st) {
+				if in[b.Index] == nil || !lockstate.Equal(in[b.Index], st) {
 					in[b.Index] = st
 					changed = true
 				}
@@ -180,7 +184,7 @@ func (s *state) solve(fn *ssa.Function, entry *Set) []*Set {
 				case ssa.CallInstruction:
 					s.res.at[instr] = st
 					s.noteParamCall(fn, instr, st)
-				case *ssa.If, *ssa.Store, *ssa.Return:
+				case *ssa.If, *ssa.Store, *ssa.Return, *ssa.Lookup, *ssa.MapUpdate:
 					s.res.record(instr, st)
 				case *ssa.UnOp:
 					if i.Op == token.MUL {
@@ -225,7 +229,7 @@ func (s *state) transfer(fn *ssa.Function, instr ssa.Instruction, st *Set) *Set 
 }
 
 func (s *state) call(cc *ssa.CallCommon, id string, st *Set) *Set {
-	c, ok := catalog.Classify(cc)
+	c, ok := s.classify(cc)
 	if !ok {
 		if sum, _ := s.calleeSummary(cc); sum == nil || !sum.changesLocks() {
 			c, ok = catalog.ByName(cc)
@@ -238,13 +242,13 @@ func (s *state) call(cc *ssa.CallCommon, id string, st *Set) *Set {
 		}
 		switch c.M.Op {
 		case catalog.Acquire:
-			return st.acquire(p, true, id)
+			return st.Acquire(p, true, id)
 		case catalog.AcquireShared:
-			return st.acquire(p, false, id)
+			return st.Acquire(p, false, id)
 		case catalog.Release:
-			return st.release(p, true)
+			return st.Release(p, true)
 		case catalog.ReleaseShared:
-			return st.release(p, false)
+			return st.Release(p, false)
 		}
 		return st
 	}
@@ -260,7 +264,7 @@ func (s *state) applySummary(cc *ssa.CallCommon, id string, st *Set, acquires bo
 	}
 	for _, r := range sum.Releases {
 		if p, ok := substitute(r.Path, args); ok {
-			st = st.release(p, r.Exclusive)
+			st = st.Release(p, r.Exclusive)
 		}
 	}
 	if !acquires {
@@ -268,7 +272,7 @@ func (s *state) applySummary(cc *ssa.CallCommon, id string, st *Set, acquires bo
 	}
 	for i, r := range sum.Acquires {
 		if p, ok := substitute(r.Path, args); ok {
-			st = st.acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, i))
+			st = st.Acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, i))
 		}
 	}
 	return st
@@ -285,7 +289,7 @@ func substitute(p accesspath.Path, args []ssa.Value) (accesspath.Path, bool) {
 }
 
 func (s *state) releasesOnly(cc *ssa.CallCommon, st *Set) *Set {
-	c, ok := catalog.Classify(cc)
+	c, ok := s.classify(cc)
 	if !ok {
 		if sum, _ := s.calleeSummary(cc); sum == nil || !sum.changesLocks() {
 			c, ok = catalog.ByName(cc)
@@ -343,7 +347,7 @@ func (s *state) branch(b *ssa.BasicBlock, i int, st *Set) *Set {
 	if !ok || i != want {
 		return st
 	}
-	c, ok := catalog.Classify(call.Common())
+	c, ok := s.classify(call.Common())
 	if !ok || (c.M.Op != catalog.TryAcquire && c.M.Op != catalog.TryAcquireShared) {
 		return st
 	}
@@ -351,7 +355,7 @@ func (s *state) branch(b *ssa.BasicBlock, i int, st *Set) *Set {
 	if !ok {
 		return st
 	}
-	return st.acquire(p, c.M.Op == catalog.TryAcquire, fmt.Sprintf("i%p", call))
+	return st.Acquire(p, c.M.Op == catalog.TryAcquire, fmt.Sprintf("i%p", call))
 }
 
 // noteParamCall records the locks held where fn calls (or defers a call of)
@@ -392,7 +396,7 @@ func (s *state) noteParam(fn *ssa.Function, v ssa.Value, st *Set) {
 	}
 	for i, p := range fn.Params {
 		if p == prm {
-			s.paramCalls[i] = meet(s.paramCalls[i], st, "param:")
+			s.paramCalls[i] = lockstate.Meet(s.paramCalls[i], st, "param:")
 		}
 	}
 }
@@ -401,7 +405,7 @@ func (s *state) noteParam(fn *ssa.Function, v ssa.Value, st *Set) {
 func (s *state) withHeld(st *Set, c ParamCall, args []ssa.Value, id string) *Set {
 	for k, r := range c.Held {
 		if p, ok := accesspath.Substitute(r.Path, args); ok {
-			st = st.acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, k))
+			st = st.Acquire(p, r.Exclusive, fmt.Sprintf("%s#%d", id, k))
 		}
 	}
 	return st
@@ -411,7 +415,7 @@ func (s *state) withHeld(st *Set, c ParamCall, args []ssa.Value, id string) *Set
 func (s *state) summarize(fn *ssa.Function, exits []*Set) *Summary {
 	var st *Set
 	for _, e := range exits {
-		st = meet(st, e, "exit:")
+		st = lockstate.Meet(st, e, "exit:")
 	}
 	sum := &Summary{}
 	for i := range fn.Params {
@@ -420,7 +424,7 @@ func (s *state) summarize(fn *ssa.Function, exits []*Set) *Summary {
 			continue
 		}
 		c := ParamCall{Param: i}
-		for _, h := range ps.held {
+		for _, h := range ps.Held() {
 			if p, ok := relative(h.Path, fn); ok {
 				c.Held = append(c.Held, LockRef{Path: p, Exclusive: h.Exclusive})
 			}
@@ -430,12 +434,12 @@ func (s *state) summarize(fn *ssa.Function, exits []*Set) *Summary {
 	if st == nil {
 		return sum
 	}
-	for _, h := range st.held {
+	for _, h := range st.Held() {
 		if p, ok := relative(h.Path, fn); ok {
 			sum.Acquires = append(sum.Acquires, LockRef{Path: p, Exclusive: h.Exclusive})
 		}
 	}
-	for _, p := range st.released {
+	for _, p := range st.Released() {
 		if q, ok := relative(p, fn); ok {
 			sum.Releases = append(sum.Releases, LockRef{Path: q, Exclusive: true})
 		}

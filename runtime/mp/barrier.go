@@ -57,7 +57,7 @@ type barrierState struct {
 	round   uint32
 	broken  uint32
 	resetTo uint32 // the round a Reset started, so its waiters fail
-	_       uint32
+	lost    uint32 // a dead member's entry was given to another (see join)
 	w       waitq.Word
 	members [maxParties]struct{ id, arrivedIn uint32 }
 }
@@ -77,26 +77,57 @@ func NewBarrier(parties int) (*Barrier, error) {
 
 func (b *Barrier) st() *barrierState { b.valid(); return syncState[barrierState](&b.syncObj) }
 
-func (b *Barrier) lock(st *barrierState) { _ = st.mu.Lock(b.self, b.ref.Arena) }
+// lock takes the state's lock. A holder that died inside left at most one
+// change half made, which the order of the stores makes visible: a round
+// counted full (its round advanced, its count not yet reset), or a Reset
+// recorded but not started; lock finishes either.
+func (b *Barrier) lock(st *barrierState) {
+	if err := st.mu.Lock(b.self, b.ref.Arena); !errors.Is(err, rlock.ErrOwnerDead) {
+		return
+	}
+	if st.resetTo == st.round+1 {
+		st.broken = 0
+		st.round++
+	}
+	if st.arrived >= st.parties {
+		st.arrived = 0
+	}
+}
 
 // join records this process as a member; st.mu is held. It reports false
 // when the table is full of live members.
+//
+// A dead member keeps its entry until Reset: it is the proof that a round
+// it never arrives in cannot fill, even after others joined. Only a full
+// table takes a dead member's entry, and then records the loss in st.lost,
+// which stands for it until Reset.
 func (b *Barrier) join(st *barrierState) (*struct{ id, arrivedIn uint32 }, bool) {
-	free := -1
+	free, dead := -1, -1
 	for i := range st.members {
 		m := &st.members[i]
 		if m.id == b.self {
 			return m, true
 		}
-		if free < 0 && (m.id == 0 || !b.ref.Arena.Alive(m.id)) {
+		if free < 0 && m.id == 0 {
 			free = i
 		}
 	}
 	if free < 0 {
-		return nil, false
+		for i := range st.members {
+			if !b.ref.Arena.Alive(st.members[i].id) {
+				dead = i
+				break
+			}
+		}
+		if dead < 0 {
+			return nil, false
+		}
+		free = dead
+		st.lost = 1
 	}
 	m := &st.members[free]
-	m.id, m.arrivedIn = b.self, 0
+	m.arrivedIn = 0
+	m.id = b.self
 	return m, true
 }
 
@@ -122,10 +153,14 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	}
 	index := int(st.arrived)
 	round := st.round
-	me.arrivedIn = round + 1
+	// The count first: a death before the member's mark leaves a dead
+	// member not arrived, which missing weighs against the count, never a
+	// round short of one arrival.
 	st.arrived++
+	me.arrivedIn = round + 1
 	if st.arrived == st.parties {
-		st.arrived, st.round = 0, round+1
+		st.round = round + 1 // then the count: see lock
+		st.arrived = 0
 		st.mu.Unlock()
 		st.w.Notify(0)
 		return index, nil
@@ -169,7 +204,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 // picks a live member that has yet to arrive, to watch. st.mu is held.
 func (b *Barrier) missing(st *barrierState, round uint32, turn int) (bool, uint32) {
 	var candidates []uint32
-	died := false
+	died := st.lost != 0
 	for i := range st.members {
 		m := st.members[i]
 		if m.id == 0 || m.arrivedIn == round+1 {
@@ -201,13 +236,20 @@ func (b *Barrier) Abort() {
 }
 
 // Reset mends the barrier for a new round. Parties waiting in the current
-// round get ErrBrokenBarrier.
+// round get ErrBrokenBarrier. Dead members are forgotten, so processes
+// started to replace them can fill the next rounds.
 func (b *Barrier) Reset() {
 	st := b.st()
 	b.lock(st)
+	st.resetTo = st.round + 1 // first: see lock
 	st.broken, st.arrived = 0, 0
 	st.round++
-	st.resetTo = st.round
+	for i := range st.members {
+		if m := &st.members[i]; m.id != 0 && !b.ref.Arena.Alive(m.id) {
+			m.id = 0
+		}
+	}
+	st.lost = 0
 	st.mu.Unlock()
 	st.w.Notify(0)
 }

@@ -3,7 +3,11 @@ package mp_test
 // The cost of waiting: workers blocked on an empty Queue or a held Lock must
 // sleep in the kernel, not poll. Run with -benchtime 1x; each run reports the
 // CPU seconds all the workers used together while blocked for idleFor, and
-// how long they took to start.
+// how long they took to start. A worker's start is mostly the Go runtime and
+// package initialisation of a fresh process, which runs on one core; starters
+// is how many goroutines call Start side by side (Start is safe for
+// concurrent use), so that starting many workers can use every core, and
+// starters=1 is the plain loop.
 //
 //	go test -run '^$' -bench Idle -benchtime 1x ./runtime/mp
 
@@ -11,8 +15,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,19 +47,20 @@ var idleWaiter = mp.NewFunc("mp_test.idleWaiter", func(ctx context.Context, a id
 })
 
 func BenchmarkIdle(b *testing.B) {
+	cores := runtime.GOMAXPROCS(0)
 	for _, c := range []struct {
-		what    string
-		workers int
-	}{{"Queue", 100}, {"Lock", 100}, {"Queue", 250}} {
-		b.Run(fmt.Sprintf("%s/workers=%d", c.what, c.workers), func(b *testing.B) {
+		what              string
+		workers, starters int
+	}{{"Queue", 100, cores}, {"Lock", 100, cores}, {"Queue", 250, cores}, {"Queue", 250, 1}} {
+		b.Run(fmt.Sprintf("%s/workers=%d/starters=%d", c.what, c.workers, c.starters), func(b *testing.B) {
 			for range b.N {
-				benchIdle(b, c.what, c.workers)
+				benchIdle(b, c.what, c.workers, c.starters)
 			}
 		})
 	}
 }
 
-func benchIdle(b *testing.B, what string, workers int) {
+func benchIdle(b *testing.B, what string, workers, starters int) {
 	ready, err := mp.NewInt[int64](0)
 	if err != nil {
 		b.Fatal(err)
@@ -70,11 +77,9 @@ func benchIdle(b *testing.B, what string, workers int) {
 		args.Lock.Lock()
 	}
 	start := time.Now()
-	ps := make([]*mp.Process, workers)
-	for i := range ps {
-		if ps[i], err = idleWaiter.Start(context.Background(), args); err != nil {
-			b.Fatal(err)
-		}
+	ps, err := startIdle(workers, starters, args)
+	if err != nil {
+		b.Fatal(err)
 	}
 	for ready.Load() < int64(workers) {
 		time.Sleep(time.Millisecond)
@@ -102,6 +107,37 @@ func benchIdle(b *testing.B, what string, workers int) {
 	b.ReportMetric(used, "cpu-s")
 	b.ReportMetric(used/float64(workers)/idleFor.Seconds()*100, "%core/worker")
 	b.ReportMetric(started.Seconds(), "start-s")
+}
+
+// startIdle starts n idle waiters from the given number of goroutines.
+func startIdle(n, starters int, args idleArgs) ([]*mp.Process, error) {
+	ps := make([]*mp.Process, n)
+	errs := make([]error, n)
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range starters {
+		wg.Go(func() {
+			for i := range next {
+				ps[i], errs[i] = idleWaiter.Start(context.Background(), args)
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			for _, p := range ps {
+				if p != nil {
+					p.Kill()
+				}
+			}
+			return nil, fmt.Errorf("worker %d: %w", i, err)
+		}
+	}
+	return ps, nil
 }
 
 // cpuSeconds is the user and system time the processes have used so far.

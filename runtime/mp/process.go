@@ -108,6 +108,11 @@ func NewFunc[A any](name string, fn func(ctx context.Context, arg A) error) *Fun
 // Start runs the function in a new worker process with arg and returns once
 // the worker runs it. Cancelling ctx kills the worker; Join then reports the
 // context's error. The worker's standard output and error are this process's.
+//
+// Start is safe for concurrent use. Most of a start is the new process's Go
+// runtime and package initialisation, on one core, while Start waits for it:
+// to start many workers at once, call Start from as many goroutines as there
+// are cores.
 func (f *Func[A]) Start(ctx context.Context, arg A) (*Process, error) {
 	// The arena must exist before the worker does: the worker maps it at
 	// start, and objects made later by either process live in it.

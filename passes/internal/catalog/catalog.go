@@ -53,6 +53,11 @@ type Method struct {
 	// Size: the operation may also change how many entries the container
 	// holds (a Dict's Set inserts), which its Len reads.
 	Size bool
+	// OnePermit is what the operation does on a semaphore of one permit,
+	// where it is a lock operation; Op (Neutral) is what it does on any
+	// other, which two holders can be inside at once. Only passes/locks
+	// tells them apart (OnePermit there); every other pass sees Op.
+	OnePermit Op
 }
 
 // Type describes a cell or lock type.
@@ -70,6 +75,10 @@ func m(op Op) Method           { return Method{Op: op, Index: -1, Value: -1} }
 func w(value int) Method       { return Method{Op: Write, Index: -1, Value: value} }
 func elem(op Op, i int) Method { return Method{Op: op, Index: i, Value: -1} }
 func elemw(i, v int) Method    { return Method{Op: Write, Index: i, Value: v} }
+
+// permit is a semaphore operation: neutral, a lock operation on a semaphore
+// of one permit.
+func permit(op Op) Method { mm := m(Neutral); mm.OnePermit = op; return mm }
 
 // sized marks an element operation that may insert or remove the element.
 func sized(mm Method) Method { mm.Size = true; return mm }
@@ -163,13 +172,14 @@ var Types = map[string]*Type{
 	MPPath + ".Conn": {Methods: merge(neutral, map[string]Method{
 		"Send": m(Update), "SendContext": m(Update), "Recv": m(Update), "RecvContext": m(Update), "Poll": m(Neutral),
 	})},
-	// An RLock is a lock; a Semaphore is taken as one whatever its permits
-	// (with more than one, that misses races rather than invent them). An
-	// Event's flag is a cell: if !e.IsSet() { e.Set() } is a check-then-act.
-	// Waiting, notifying and a Barrier touch no cell the passes model.
+	// An RLock is a lock. A Semaphore is one only when it has one permit:
+	// with more, two holders are inside at once, and taking Acquire as a
+	// lock would hide their races. An Event's flag is a cell:
+	// if !e.IsSet() { e.Set() } is a check-then-act. Waiting, notifying and
+	// a Barrier touch no cell the passes model.
 	MPPath + ".RLock": {Methods: merge(handleLock, neutral)},
 	MPPath + ".Semaphore": {Methods: merge(neutral, map[string]Method{
-		"Acquire": m(Acquire), "TryAcquire": m(TryAcquire), "Release": m(Release), "Value": m(Neutral),
+		"Acquire": permit(Acquire), "TryAcquire": permit(TryAcquire), "Release": permit(Release), "Value": m(Neutral),
 	})},
 	MPPath + ".Event": {Methods: merge(neutral, map[string]Method{
 		"IsSet": m(Read), "Set": m(Write), "Clear": m(Write), "Wait": m(Neutral),

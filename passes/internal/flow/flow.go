@@ -20,7 +20,9 @@ type Set map[ssa.Value]bool
 // Forward returns the values computed from src within its function: through
 // arithmetic, conversions, field and element selection, loads, phis, calls
 // that take the value as an argument, and local memory (a composite literal or
-// a local variable whose address is taken) the value is stored into.
+// a local variable whose address is taken) the value is stored into. A
+// variable only ever loaded and assigned whole carries the value to the loads
+// that assignment reaches, not to those after it is assigned again.
 func Forward(src ssa.Value) Set { return walk(src, false) }
 
 // Direct returns the values computed from src by value operations alone:
@@ -64,10 +66,15 @@ func walk(src ssa.Value, direct bool) Set {
 				if direct {
 					continue
 				}
-				if instr.Val == v {
-					if root := LocalRoot(instr.Addr); root != nil {
-						add(root)
+				if instr.Val != v {
+					continue
+				}
+				if a, ok := instr.Addr.(*ssa.Alloc); ok && onlyLoadedStored(a) {
+					for _, l := range reachedLoads(instr, a) {
+						add(l)
 					}
+				} else if root := LocalRoot(instr.Addr); root != nil {
+					add(root)
 				}
 			case *ssa.MapUpdate:
 				if direct {
@@ -142,6 +149,86 @@ func sideOf(b, pred, d *ssa.BasicBlock) int {
 		}
 	}
 	return -1
+}
+
+// onlyLoadedStored reports whether the local variable a is only loaded and
+// assigned whole (a named result kept in memory because the function defers
+// calls): no address taken, no closure capturing it.
+func onlyLoadedStored(a *ssa.Alloc) bool {
+	for _, r := range *a.Referrers() {
+		switch r := r.(type) {
+		case *ssa.UnOp:
+			if r.Op != token.MUL {
+				return false
+			}
+		case *ssa.Store:
+			if r.Addr != a || r.Val == a {
+				return false
+			}
+		case *ssa.DebugRef:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// reachedLoads returns the loads of the variable a that the value st stores
+// reaches: those on a path from st with no other assignment of a between.
+// A value stored on a path that returns at once does not reach a load on
+// another path that assigns the variable first.
+func reachedLoads(st *ssa.Store, a *ssa.Alloc) []ssa.Value {
+	var out []ssa.Value
+	Reach(st, func(instr ssa.Instruction) bool {
+		if s2, ok := instr.(*ssa.Store); ok && s2.Addr == a {
+			return false
+		}
+		if l, ok := instr.(*ssa.UnOp); ok && l.X == a && l.Op == token.MUL {
+			out = append(out, l)
+		}
+		return true
+	})
+	return out
+}
+
+// Reach calls visit for the instructions that can run after from in its
+// function, following the control flow (around loops too) until visit
+// returns false for an instruction, which ends that path. Each block is
+// entered once.
+func Reach(from ssa.Instruction, visit func(ssa.Instruction) bool) {
+	start := from.Block()
+	at := 0
+	for i, instr := range start.Instrs {
+		if instr == from {
+			at = i + 1
+		}
+	}
+	type pos struct {
+		b *ssa.BasicBlock
+		i int
+	}
+	seen := make(map[*ssa.BasicBlock]bool)
+	work := []pos{{start, at}}
+	for len(work) > 0 {
+		w := work[len(work)-1]
+		work = work[:len(work)-1]
+		ended := false
+		for _, instr := range w.b.Instrs[w.i:] {
+			if !visit(instr) {
+				ended = true
+				break
+			}
+		}
+		if ended {
+			continue
+		}
+		for _, s := range w.b.Succs {
+			if !seen[s] {
+				seen[s] = true
+				work = append(work, pos{s, 0})
+			}
+		}
+	}
 }
 
 // LocalRoot returns the local allocation (composite literal, address-taken

@@ -8,12 +8,12 @@ import (
 
 	"golang.org/x/tools/go/analysis"
 
-	"github.com/mprace/mprace/passes/cells"
 	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/cell"
 )
 
 // Op words how an access is made: "Load", or "s.Get (Load)" for an accessor.
-func Op(a *cells.Access) string {
+func Op(a *cell.Access) string {
 	if a.Via != nil {
 		name := a.Via.Name()
 		if sig, ok := a.Via.Type().(*types.Signature); ok && sig.Recv() != nil {
@@ -40,7 +40,7 @@ func recvName(t types.Type) string {
 // rewrite is offered. It names the handle whose method makes the update
 // atomic (d, not the element d["k"]), the key or index as written, and the
 // method's real shape, so the advice can be typed in as given.
-func (r *Reporter) Remedy(a *cells.Access) string {
+func (r *Reporter) Remedy(a *cell.Access) string {
 	if a.Via != nil {
 		return "hold one lock from the read through the write, or give the type an atomic update method"
 	}
@@ -80,7 +80,7 @@ func (r *Reporter) Remedy(a *cells.Access) string {
 // OwnLock words the alternative of holding the handle's own lock, for
 // handles that have one: ", or hold d.Lock() from the read through the
 // write"; it returns "" for other cells.
-func (r *Reporter) OwnLock(a *cells.Access) string {
+func (r *Reporter) OwnLock(a *cell.Access) string {
 	if a.Via != nil || a.Call.Func || a.Call.Type == nil {
 		return ""
 	}
@@ -93,7 +93,7 @@ func (r *Reporter) OwnLock(a *cells.Access) string {
 
 // handle returns the receiver of a's call as written, and for an element
 // access the key or index argument as written ("" otherwise).
-func (r *Reporter) handle(a *cells.Access) (handle, key string) {
+func (r *Reporter) handle(a *cell.Access) (handle, key string) {
 	idx := a.Call.M.Index
 	if call := r.CallAt(a.Pos()); call != nil {
 		if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
@@ -114,7 +114,7 @@ func (r *Reporter) handle(a *cells.Access) (handle, key string) {
 
 // elemType spells the type of the value a writes (V of a Dict, T of an
 // Array), from the written argument's parameter, or "".
-func (r *Reporter) elemType(a *cells.Access) string {
+func (r *Reporter) elemType(a *cell.Access) string {
 	call := r.CallAt(a.Pos())
 	if call == nil || a.Call.M.Value < 0 {
 		return ""
@@ -150,12 +150,12 @@ func Integer(t types.Type) (isInt, signed bool) {
 }
 
 // IsWrite reports whether a is a plain write (not an atomic update).
-func IsWrite(a *cells.Access) bool { return a.Op == catalog.Write }
+func IsWrite(a *cell.Access) bool { return a.Op == catalog.Write }
 
 // CellName names the cell of a as the source writes it. Paths rooted at an
 // unnamed value (the result of a call) are spelled from the call's receiver
 // or pointer argument instead.
-func (r *Reporter) CellName(a *cells.Access) string {
+func (r *Reporter) CellName(a *cell.Access) string {
 	name := a.Cell.String()
 	if !strings.Contains(name, "(t") {
 		return name
@@ -188,7 +188,7 @@ func (r *Reporter) CellName(a *cells.Access) string {
 
 // Read is the related position of a report: the read r of cell, as written
 // in the source.
-func (r *Reporter) Read(read *cells.Access, cell string) []analysis.RelatedInformation {
+func (r *Reporter) Read(read *cell.Access, cell string) []analysis.RelatedInformation {
 	pos, end := read.Pos(), token.NoPos
 	if !pos.IsValid() {
 		return nil

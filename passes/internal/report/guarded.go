@@ -11,15 +11,15 @@ import (
 	"golang.org/x/tools/go/ast/astutil"
 	"golang.org/x/tools/go/ssa"
 
-	"github.com/mprace/mprace/passes/cells"
 	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
+	"github.com/mprace/mprace/passes/internal/cell"
 	"github.com/mprace/mprace/passes/internal/flow"
 )
 
 // GuardName names the lock that guards the cell of a, as the source writes
 // it ("a.mu"), or "its lock" when it has no name in this function.
-func (r *Reporter) GuardName(a *cells.Access) string {
+func (r *Reporter) GuardName(a *cell.Access) string {
 	if a.Guard == nil || a.Guard.Lock.IsZero() {
 		return "its lock"
 	}
@@ -35,7 +35,7 @@ func (r *Reporter) GuardName(a *cells.Access) string {
 }
 
 // GuardedCell names the cell of a guarded access as the source writes it.
-func (r *Reporter) GuardedCell(a *cells.Access) string {
+func (r *Reporter) GuardedCell(a *cell.Access) string {
 	q := a.Cell
 	q.RootName = r.rootName(a)
 	return q.String()
@@ -46,17 +46,25 @@ func (r *Reporter) GuardedCell(a *cells.Access) string {
 // result); then the variable the source names it by, when it is one: the
 // innermost name of a field selection, or the argument of an accessor that
 // the cell is reached from.
-func (r *Reporter) rootName(a *cells.Access) string {
+func (r *Reporter) rootName(a *cell.Access) string {
 	name := a.Cell.RootName
 	if !(strings.HasSuffix(name, "()") || strings.HasPrefix(name, "(")) {
 		return name
 	}
 	if a.Via == nil {
+		var x ast.Expr
 		if sel := r.selectorAt(a.Pos()); sel != nil {
-			x := ast.Expr(sel)
+			x = sel
+		} else if ix := r.indexAt(a.Pos()); ix != nil {
+			x = ix
+		}
+		if x != nil {
 			for {
 				switch e := ast.Unparen(x).(type) {
 				case *ast.SelectorExpr:
+					x = e.X
+					continue
+				case *ast.IndexExpr:
 					x = e.X
 					continue
 				case *ast.StarExpr:
@@ -95,7 +103,7 @@ func (r *Reporter) rootName(a *cells.Access) string {
 
 // GuardedOp words a guarded access: "read at line 12:7", or "read by
 // Account.Balance at line 12:7" for an accessor.
-func (r *Reporter) GuardedOp(a *cells.Access, at *cells.Access) string {
+func (r *Reporter) GuardedOp(a *cell.Access, at *cell.Access) string {
 	verb := "read"
 	if a.Op == catalog.Write {
 		verb = "written"
@@ -107,26 +115,33 @@ func (r *Reporter) GuardedOp(a *cells.Access, at *cells.Access) string {
 }
 
 // AccessPos returns where a guarded access is written: the start of the
-// selector a.balance (go/ssa places field accesses at the field name), or
-// the call of an accessor.
-func (r *Reporter) AccessPos(a *cells.Access) token.Pos {
+// selector a.balance (go/ssa places field accesses at the field name) or of
+// the index expression a.m[k] (placed at its bracket), or the call of an
+// accessor.
+func (r *Reporter) AccessPos(a *cell.Access) token.Pos {
 	if a.Via != nil {
 		return a.Pos()
 	}
 	if sel := r.selectorAt(a.Pos()); sel != nil {
 		return sel.Pos()
 	}
+	if ix := r.indexAt(a.Pos()); ix != nil {
+		return ix.Pos()
+	}
 	return a.Pos()
 }
 
 // AccessRange returns the source range of a guarded access, for a
 // diagnostic.
-func (r *Reporter) AccessRange(a *cells.Access) (token.Pos, token.Pos) {
+func (r *Reporter) AccessRange(a *cell.Access) (token.Pos, token.Pos) {
 	if call := r.CallAt(a.Pos()); call != nil {
 		return call.Pos(), call.End()
 	}
 	if sel := r.selectorAt(a.Pos()); sel != nil {
 		return sel.Pos(), sel.End()
+	}
+	if ix := r.indexAt(a.Pos()); ix != nil {
+		return ix.Pos(), ix.End()
 	}
 	if st, ok := a.Instr.(*ssa.Store); ok {
 		if g, ok := st.Addr.(*ssa.Global); ok {
@@ -138,21 +153,18 @@ func (r *Reporter) AccessRange(a *cells.Access) (token.Pos, token.Pos) {
 
 // selectorAt returns the selector expression whose selected name is at pos.
 func (r *Reporter) selectorAt(pos token.Pos) *ast.SelectorExpr {
-	if r.sels == nil {
-		r.sels = make(map[token.Pos]*ast.SelectorExpr)
-		for _, f := range r.pass.Files {
-			ast.Inspect(f, func(n ast.Node) bool {
-				if s, ok := n.(*ast.SelectorExpr); ok {
-					r.sels[s.Sel.Pos()] = s
-				}
-				return true
-			})
-		}
-	}
+	r.indexNodes()
 	return r.sels[pos]
 }
 
-func accessorName(a *cells.Access) string {
+// indexAt returns the index expression whose opening bracket is at lbrack
+// (where go/ssa places map lookups and updates and element addresses).
+func (r *Reporter) indexAt(lbrack token.Pos) *ast.IndexExpr {
+	r.indexNodes()
+	return r.indexes[lbrack]
+}
+
+func accessorName(a *cell.Access) string {
 	op := Op(a)
 	if i := len(op) - len(" ("+a.Method+")"); i > 0 {
 		return op[:i]
@@ -163,12 +175,12 @@ func accessorName(a *cells.Access) string {
 // Section words the critical section of the guard that a guarded access is
 // in: where the lock was taken in this function, that the accessor takes it
 // itself, or that the function's callers hold it.
-func (r *Reporter) Section(a *cells.Access, at *cells.Access) string {
+func (r *Reporter) Section(a *cell.Access, at *cell.Access) string {
 	lock := r.GuardName(a)
 	if acq := r.acquisition(a); acq != nil && callerHolds(a) {
 		return fmt.Sprintf("%s locked at %s", lock, r.Where(acq.Pos(), r.AccessPos(at)))
 	}
-	if a.Via != nil && a.Guard.Inner != cells.NotHeld {
+	if a.Via != nil && a.Guard.Inner != cell.NotHeld {
 		return accessorName(a) + " holds " + lock + " inside"
 	}
 	return lock + " held by the callers"
@@ -177,7 +189,7 @@ func (r *Reporter) Section(a *cells.Access, at *cells.Access) string {
 // Sections words the critical sections of a guarded read and write that are
 // not one: when the same Lock call begins both (the lock was released and
 // taken again on the way, in a loop), the write's is said to be retaken.
-func (r *Reporter) Sections(rd, w *cells.Access) (string, string) {
+func (r *Reporter) Sections(rd, w *cell.Access) (string, string) {
 	rs, ws := r.Section(rd, w), r.Section(w, w)
 	if rs == ws {
 		if acq := r.acquisition(w); acq != nil && acq == r.acquisition(rd) {
@@ -188,7 +200,7 @@ func (r *Reporter) Sections(rd, w *cells.Access) (string, string) {
 }
 
 // callerHolds reports whether the function making a holds a's guard there.
-func callerHolds(a *cells.Access) bool {
+func callerHolds(a *cell.Access) bool {
 	for _, h := range a.Locks.Held() {
 		if h.Path.Key() == a.Guard.Lock.Key() {
 			return true
@@ -200,7 +212,7 @@ func callerHolds(a *cells.Access) bool {
 // acquisition returns the call that takes the guard of a, in a's function,
 // nearest before a on every path to it; nil when the lock is held some
 // other way (by the callers, by a lock helper).
-func (r *Reporter) acquisition(a *cells.Access) ssa.CallInstruction {
+func (r *Reporter) acquisition(a *cell.Access) ssa.CallInstruction {
 	if a.Guard == nil || a.Guard.Lock.IsZero() {
 		return nil
 	}
@@ -232,7 +244,7 @@ func (r *Reporter) acquisition(a *cells.Access) ssa.CallInstruction {
 // is one function's: a's function takes the read lock once and calls
 // nothing of its own package or through an interface while it could be
 // held, so the write lock cannot be taken again inside.
-func (r *Reporter) ReadLockFix(a *cells.Access) (analysis.SuggestedFix, bool) {
+func (r *Reporter) ReadLockFix(a *cell.Access) (analysis.SuggestedFix, bool) {
 	acq := r.acquisition(a)
 	if acq == nil || a.Via != nil {
 		return analysis.SuggestedFix{}, false
@@ -332,9 +344,9 @@ func (r *Reporter) foreign(cc *ssa.CallCommon) bool {
 // statements of one block and what runs between them cannot leave the block
 // (return, break, goto, panic aside) nor take the lock again (no calls but
 // builtins, conversions and other packages' functions).
-func (r *Reporter) MergeFix(rd, w *cells.Access) (analysis.SuggestedFix, bool) {
+func (r *Reporter) MergeFix(rd, w *cell.Access) (analysis.SuggestedFix, bool) {
 	none := analysis.SuggestedFix{}
-	if rd.Via != nil || w.Via != nil || rd.Instr.Parent() != w.Instr.Parent() || w.HeldMode() != cells.HeldExclusive {
+	if rd.Via != nil || w.Via != nil || rd.Instr.Parent() != w.Instr.Parent() || w.HeldMode() != cell.HeldExclusive {
 		return none, false
 	}
 	racq, wacq := r.acquisition(rd), r.acquisition(w)

@@ -18,12 +18,21 @@ import (
 
 // Reporter reports the findings of one pass.
 type Reporter struct {
-	pass  *analysis.Pass
-	calls map[token.Pos]*ast.CallExpr
-	sels  map[token.Pos]*ast.SelectorExpr // by the position of the selected name
-	src   map[string][]byte               // file contents by name, for Text
+	pass    *analysis.Pass
+	calls   map[token.Pos]*ast.CallExpr
+	sels    map[token.Pos]*ast.SelectorExpr // by the position of the selected name
+	indexes map[token.Pos]*ast.IndexExpr    // by the position of the opening bracket
+	src     map[string][]byte               // file contents by name, for Text
 	// ignores maps file name and line to the suppression comment there.
 	ignores map[string]map[int]suppression
+	// said holds the reports made, so that a race found twice (an
+	// accessor that writes the cell on two paths) is reported once.
+	said map[said]bool
+}
+
+type said struct {
+	pos           token.Pos
+	category, msg string
 }
 
 type suppression struct {
@@ -72,6 +81,14 @@ func (r *Reporter) ReportRelated(pos, end token.Pos, category, msg string, relat
 			msg += " (//mprace:ignore silences this only with a reason after it)"
 		}
 	}
+	k := said{pos, category, msg}
+	if r.said[k] {
+		return
+	}
+	if r.said == nil {
+		r.said = make(map[said]bool)
+	}
+	r.said[k] = true
 	r.pass.Report(analysis.Diagnostic{Pos: pos, End: end, Category: category, Message: msg, Related: related, SuggestedFixes: fixes})
 }
 
@@ -186,18 +203,33 @@ func (r *Reporter) Where(pos, at token.Pos) string {
 // CallAt returns the call expression whose opening parenthesis is at lparen
 // (the position go/ssa gives a call), or nil.
 func (r *Reporter) CallAt(lparen token.Pos) *ast.CallExpr {
-	if r.calls == nil {
-		r.calls = make(map[token.Pos]*ast.CallExpr)
-		for _, f := range r.pass.Files {
-			ast.Inspect(f, func(n ast.Node) bool {
-				if c, ok := n.(*ast.CallExpr); ok {
-					r.calls[c.Lparen] = c
-				}
-				return true
-			})
-		}
-	}
+	r.indexNodes()
 	return r.calls[lparen]
+}
+
+// indexNodes maps, once, the positions go/ssa gives instructions to the
+// expressions they come from: calls by their parenthesis, selectors by the
+// selected name, index expressions by their bracket.
+func (r *Reporter) indexNodes() {
+	if r.calls != nil {
+		return
+	}
+	r.calls = make(map[token.Pos]*ast.CallExpr)
+	r.sels = make(map[token.Pos]*ast.SelectorExpr)
+	r.indexes = make(map[token.Pos]*ast.IndexExpr)
+	for _, f := range r.pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CallExpr:
+				r.calls[n.Lparen] = n
+			case *ast.SelectorExpr:
+				r.sels[n.Sel.Pos()] = n
+			case *ast.IndexExpr:
+				r.indexes[n.Lbrack] = n
+			}
+			return true
+		})
+	}
 }
 
 // Text returns the source form of n: its text as written when the file can

@@ -269,3 +269,48 @@ func running(pid int) bool {
 	_, rest, _ := strings.Cut(string(b), ") ")
 	return rest != "" && rest[0] != 'Z'
 }
+
+// The parent waits for its live workers' exits in the runtime's poller, not
+// with an OS thread blocked in waitid per worker: starting many workers does
+// not make as many threads.
+func TestLiveWorkersHoldNoThreads(t *testing.T) {
+	mustStart(t, "ok", []byte("ping"), nil).Wait() // warm up: the spawner thread and the poller
+	const n = 24
+	before := threads(t)
+	ps := make([]*Process, n)
+	for i := range ps {
+		ps[i] = mustStart(t, "ignore", nil, nil)
+	}
+	if grown := threads(t) - before; grown > n/3 {
+		t.Errorf("%d threads before starting %d workers, %d more while they live", before, n, grown)
+	}
+	for _, p := range ps {
+		p.Kill()
+	}
+	for _, p := range ps {
+		var ee *ExitError
+		if err := p.Wait(); !errors.As(err, &ee) || ee.Signal != unix.SIGKILL {
+			t.Fatalf("Wait = %v, want killed", err)
+		}
+	}
+}
+
+// threads is this process's count of OS threads.
+func threads(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no Threads line in /proc/self/status")
+	return 0
+}

@@ -49,7 +49,7 @@ func serve(marker string, setup func(files []*os.File) error) int {
 		fmt.Fprintf(os.Stderr, "mp: worker: %v\n", err)
 		return exitRefused
 	}
-	go watchLifeline(os.NewFile(fdLifeline, "mp-lifeline"))
+	go watchLifeline(pipeEnd(fdLifeline, "mp-lifeline"))
 	if os.Getppid() != ppid {
 		return exitOrphaned // the parent died before the lifeline was watched
 	}
@@ -60,7 +60,7 @@ func serve(marker string, setup func(files []*os.File) error) int {
 	}
 	crash.Close() // SetCrashOutput holds its own duplicate
 
-	out := os.NewFile(fdReply, "mp-reply")
+	out := pipeEnd(fdReply, "mp-reply")
 	enc := gob.NewEncoder(out)
 	send := func(m reply) { _ = enc.Encode(m) } // the parent is gone if this fails; the lifeline ends us
 	send(reply{Kind: replyHello, Version: protocolVersion})
@@ -70,7 +70,7 @@ func serve(marker string, setup func(files []*os.File) error) int {
 		return exitRefused
 	}
 	var req request
-	if err := gob.NewDecoder(os.NewFile(fdRequest, "mp-request")).Decode(&req); err != nil {
+	if err := gob.NewDecoder(pipeEnd(fdRequest, "mp-request")).Decode(&req); err != nil {
 		return refuse(refusedProtocol, "read request: %v", err)
 	}
 	files, err := inheritedFiles(req.Files)
@@ -102,6 +102,16 @@ func parseMarker(v string) (ppid int, err error) {
 		return 0, fmt.Errorf("malformed %s=%q (a parent of another mprace version?)", envKey, v)
 	}
 	return ppid, nil
+}
+
+// pipeEnd wraps one of the protocol's pipes, which only this process holds
+// once the parent has closed its copies, in non-blocking mode: the runtime's
+// poller then waits on it, rather than an OS thread of its own per blocked
+// read, which a worker would otherwise have to create while it starts.
+func pipeEnd(fd int, name string) *os.File {
+	// On failure the file stays blocking, which costs a thread but works.
+	_ = unix.SetNonblock(fd, true)
+	return os.NewFile(uintptr(fd), name)
 }
 
 // watchLifeline ends the worker when the parent is gone: only the parent

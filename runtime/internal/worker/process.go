@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // crashKeep bounds how much of a worker's crash report the parent keeps;
@@ -141,6 +143,7 @@ func (p *Process) readCrash() {
 // reap waits for the worker to exit, releases everything the parent holds
 // for it and settles the result.
 func (p *Process) reap() {
+	p.awaitExit()
 	// An error here is ErrWaitDelay (output still held open by a descendant)
 	// or a failure to wait at all; ProcessState tells which.
 	_ = p.cmd.Wait()
@@ -168,6 +171,32 @@ func (p *Process) reap() {
 
 	p.err = p.result()
 	close(p.done)
+}
+
+// awaitExit parks the calling goroutine until the worker has exited, on a
+// pidfd in the runtime's poller. Wait alone blocks an OS thread in waitid for
+// the worker's whole life: one thread per live worker, each made while a
+// worker starts. Where pidfds cannot be polled it returns at once, and Wait
+// blocks a thread as before. The pid cannot name another process meanwhile:
+// the worker is this process's child and nothing reaps it before Wait.
+func (p *Process) awaitExit() {
+	fd, err := unix.PidfdOpen(p.pid, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return
+	}
+	f := os.NewFile(uintptr(fd), "mp-pidfd")
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	// A pidfd reads ready once its process has exited; until then the
+	// poller parks this goroutine. Any error ends the wait: Wait follows.
+	_ = rc.Read(func(fd uintptr) bool {
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(pfd, 0)
+		return err != nil || n > 0
+	})
 }
 
 // result turns what the worker reported, its exit status and any stop the
