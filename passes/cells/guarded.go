@@ -114,7 +114,13 @@ func (c *collector) dropUnshared(fn *ssa.Function, accs []*Access) []*Access {
 	if goes || len(fresh) == 0 {
 		return accs
 	}
-	return keep(accs, func(a *Access) bool { return a.Guard == nil || !a.Fresh })
+	// A cell reached by loading a local variable (s.f, s a parameter a
+	// closure captures) is in whatever object the variable holds, not in
+	// the variable's own memory.
+	return keep(accs, func(a *Access) bool {
+		return a.Guard == nil || !fresh[a.Cell.RootKind+":"+a.Cell.RootID] ||
+			len(a.Cell.Elems) > 0 && a.Cell.Elems[0].Kind == accesspath.ElemDeref
+	})
 }
 
 // freshRoots returns the root keys of the objects fn creates (composite

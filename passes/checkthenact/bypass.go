@@ -11,6 +11,7 @@ import (
 	"github.com/mprace/mprace/passes/cells"
 	"github.com/mprace/mprace/passes/internal/catalog"
 	"github.com/mprace/mprace/passes/internal/flow"
+	"github.com/mprace/mprace/passes/internal/lockstate"
 	"github.com/mprace/mprace/passes/internal/report"
 	"github.com/mprace/mprace/passes/locks"
 )
@@ -173,7 +174,7 @@ func sharedLockName(a, b *locks.Set) string {
 		}
 		for _, h2 := range b.Held() {
 			if h2.Exclusive && h2.Acq == h.Acq && h2.Path.Key() == h.Path.Key() {
-				if !h.IsCallers() {
+				if h.Path.Key() != lockstate.Caller.Key() {
 					return h.Path.String()
 				}
 				name = h.Path.String()
