@@ -277,13 +277,20 @@ func TestPoolMaxTasksPerWorker(t *testing.T) {
 	for _, pid := range out {
 		perPid[pid]++
 	}
-	if len(perPid) != 10 {
-		t.Errorf("100 inputs ran in %d workers, want 10 (10 each): %v", len(perPid), perPid)
-	}
+	// Each worker is replaced after exactly 10 inputs; only the last
+	// worker of each of the 2 slots can run fewer, when the inputs run out
+	// (the two slots take the last ones in whatever order they are ready).
+	short := 0
 	for pid, n := range perPid {
 		if n > 10 {
 			t.Errorf("worker %d ran %d inputs, more than 10", pid, n)
 		}
+		if n < 10 {
+			short++
+		}
+	}
+	if short > 2 || len(perPid) < 10 {
+		t.Errorf("100 inputs ran in %d workers, %d of them retired early; want every worker but the last of each slot to run 10: %v", len(perPid), short, perPid)
 	}
 }
 
