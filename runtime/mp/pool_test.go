@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"maps"
 	"slices"
 	"strings"
 	"syscall"
@@ -280,13 +281,20 @@ func TestPoolMaxTasksPerWorker(t *testing.T) {
 	// Each worker is replaced after exactly 10 inputs; only the last
 	// worker of each of the 2 slots can run fewer, when the inputs run out
 	// (the two slots take the last ones in whatever order they are ready).
+	// The last workers of the slots are the last two started: the two
+	// highest pids (this test starts too few processes to wrap pid_max).
+	pids := slices.Sorted(maps.Keys(perPid))
 	short := 0
-	for pid, n := range perPid {
+	for i, pid := range pids {
+		n := perPid[pid]
 		if n > 10 {
 			t.Errorf("worker %d ran %d inputs, more than 10", pid, n)
 		}
 		if n < 10 {
 			short++
+			if i < len(pids)-2 {
+				t.Errorf("worker %d ran %d inputs and was replaced before 10: %v", pid, n, perPid)
+			}
 		}
 	}
 	if short > 2 || len(perPid) < 10 {
