@@ -91,7 +91,11 @@ func (s *Set) Release(p accesspath.Path, exclusive bool) *Set {
 
 // Meet keeps what holds on both paths. A lock held on both paths through
 // different acquisitions is still one continuous acquisition from here on;
-// it gets the merge point's identity.
+// it gets the merge point's identity. A lock held exclusively on one path
+// and shared on the other is held shared: a ...Locked helper that one
+// caller enters under Lock and another under RLock runs under the read
+// lock only, and its writes are judged so (not as unlocked, which would
+// also make the field look unguarded to the whole package).
 func Meet(a, b *Set, mergeID string) *Set {
 	if a == nil {
 		return b
@@ -106,6 +110,13 @@ func Meet(a, b *Set, mergeID string) *Set {
 				h.Acq = mergeID + k
 			}
 			n.held[k] = h
+			continue
+		}
+		if _, ok := b.held[Key(h.Path, !h.Exclusive)]; ok {
+			sk := Key(h.Path, false)
+			if _, both := n.held[sk]; !both {
+				n.held[sk] = Held{Path: h.Path, Exclusive: false, Acq: mergeID + sk}
+			}
 		}
 	}
 	for k, p := range a.released {
