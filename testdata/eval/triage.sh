@@ -16,7 +16,7 @@ only=${2:-}
 guarded='which [^:]* guards: |under only the read lock of '
 if [[ $run == all ]]; then # triage.md: the header, then each run's table, newest first
 	cat "$here/triage-header.md"
-	for r in final2 final2-guarded final2-precision final precision-0e7d1ab precision main; do
+	for r in final3 final2 final2-guarded final2-precision final precision-0e7d1ab precision main; do
 		compgen -G "$here/results/$r/*.txt" >/dev/null || continue
 		printf '## Run: %s\n\n' "$r"
 		"$0" "$r"
