@@ -9,6 +9,7 @@ import (
 	"golang.org/x/tools/go/ssa"
 
 	"github.com/mprace/mprace/passes/cells"
+	"github.com/mprace/mprace/passes/internal/accesspath"
 	"github.com/mprace/mprace/passes/internal/catalog"
 	"github.com/mprace/mprace/passes/internal/flow"
 	"github.com/mprace/mprace/passes/internal/lockstate"
@@ -121,11 +122,12 @@ func mayRaceLocked(pass *analysis.Pass, fn *ssa.Function) bool {
 // bypassed returns a check of w's cell that decides w inside one exclusive
 // critical section, and a write of the cell made elsewhere without any lock.
 func bypassed(w *cells.Access, accs []*cells.Access, unlocked map[types.Object][]*cells.Access) (r, other *cells.Access, br flow.Branch, ok bool) {
-	if w.Op != catalog.Write || w.Object == nil || w.Via != nil || w.Guard != nil || w.SingleWriter || w.Claimed {
+	if w.Op != catalog.Write || w.Object == nil || w.Via != nil || w.Guard != nil || w.SingleWriter || w.Claimed ||
+		dynamicIndex(w.Cell) {
 		return nil, nil, flow.Branch{}, false
 	}
 	for _, u := range unlocked[w.Object] {
-		if u.Instr != w.Instr && !sameConst(u, w) {
+		if u.Instr != w.Instr && !sameConst(u, w) && !dynamicIndex(u.Cell) {
 			other = u
 			break
 		}
@@ -146,6 +148,20 @@ func bypassed(w *cells.Access, accs []*cells.Access, unlocked map[types.Object][
 		}
 	}
 	return nil, nil, flow.Branch{}, false
+}
+
+// dynamicIndex reports whether p goes through an element chosen by a
+// computed index. The writers are matched by field, and two such elements
+// are as likely two cells as one: a double buffer's hot and cold halves
+// (s.counts[n>>63] written unlocked, s.counts[^n>>63] checked and reset
+// under the lock once its writers have drained) share every field.
+func dynamicIndex(p accesspath.Path) bool {
+	for _, e := range p.Elems {
+		if e.Kind == accesspath.ElemIndex && !strings.HasPrefix(e.Name, "c") {
+			return true
+		}
+	}
+	return false
 }
 
 func reportBypassed(rep *report.Reporter, r, w, other *cells.Access, br flow.Branch) {
