@@ -102,59 +102,52 @@ func (c *collector) dropUnshared(fn *ssa.Function, accs []*Access) []*Access {
 	if f := c.pass.Fset.File(fn.Pos()); f != nil && strings.HasSuffix(f.Name(), "_test.go") {
 		return keep(accs, func(a *Access) bool { return a.Guard == nil })
 	}
-	made, _ := freshRoots(fn, c.returnsFresh)
-	for _, a := range accs {
+	created, made := freshRoots(fn, c.returnsFresh)
+	in := func(roots map[string]bool, a *Access) bool {
 		// A cell reached by loading a local variable (s.f, s a parameter
 		// a closure captures) is in whatever object the variable holds,
 		// not in the variable's own memory.
-		a.Fresh = made[a.Cell.RootKind+":"+a.Cell.RootID] &&
+		return roots[a.Cell.RootKind+":"+a.Cell.RootID] &&
 			!(len(a.Cell.Elems) > 0 && a.Cell.Elems[0].Kind == accesspath.ElemDeref)
 	}
-	fresh, goes := freshRoots(fn, nil)
-	if goes || len(fresh) == 0 {
+	for _, a := range accs {
+		a.Fresh = in(created, a) || in(made, a)
+	}
+	if len(created) == 0 || startsGoroutine(fn) {
 		return accs
 	}
-	// A cell reached by loading a local variable (s.f, s a parameter a
-	// closure captures) is in whatever object the variable holds, not in
-	// the variable's own memory.
-	return keep(accs, func(a *Access) bool {
-		return a.Guard == nil || !fresh[a.Cell.RootKind+":"+a.Cell.RootID] ||
-			len(a.Cell.Elems) > 0 && a.Cell.Elems[0].Kind == accesspath.ElemDeref
-	})
+	return keep(accs, func(a *Access) bool { return a.Guard == nil || !in(created, a) })
 }
 
-// freshRoots returns the root keys of the objects fn creates (composite
-// literals, new, constructors NewX(), and the calls of functions that made
-// reports fresh), and whether fn starts a goroutine.
-func freshRoots(fn *ssa.Function, made func(*ssa.Function) bool) (map[string]bool, bool) {
-	fresh := make(map[string]bool)
-	goes := false
+// freshRoots returns the root keys of the objects fn creates: created by a
+// composite literal, new or a constructor NewX(), and made by a call of a
+// function for which made reports a fresh result.
+func freshRoots(fn *ssa.Function, made func(*ssa.Function) bool) (created, byCall map[string]bool) {
+	created, byCall = make(map[string]bool), make(map[string]bool)
 	for _, b := range fn.Blocks {
 		for _, instr := range b.Instrs {
 			switch i := instr.(type) {
-			case *ssa.Go:
-				goes = true
 			case *ssa.Alloc:
-				fresh[rootKey(i)] = true
+				created[rootKey(i)] = true
 			case *ssa.Call:
 				callee := i.Call.StaticCallee()
 				if callee == nil {
 					continue
 				}
 				if isConstructor(callee.Name()) {
-					fresh[rootKey(i)] = true
-				} else if made != nil && made(callee) {
-					fresh[rootKey(i)] = true
+					created[rootKey(i)] = true
+				} else if made(callee) {
+					byCall[rootKey(i)] = true
 					for _, r := range *i.Referrers() {
 						if e, ok := r.(*ssa.Extract); ok && e.Index == 0 {
-							fresh[rootKey(e)] = true
+							byCall[rootKey(e)] = true
 						}
 					}
 				}
 			}
 		}
 	}
-	return fresh, goes
+	return created, byCall
 }
 
 func keep(accs []*Access, ok func(*Access) bool) []*Access {

@@ -15,13 +15,10 @@ import (
 // loads and stores x.i is not a shared cell.
 
 // unsharedLocal reports whether addr points into an allocation of its
-// function that no other goroutine can reach: the function starts none, and
-// the allocation's address is only selected into, loaded, stored through,
-// and handed to cell and lock operations (which keep no pointer).
-func unsharedLocal(addr ssa.Value, goes bool) bool {
-	if goes {
-		return false
-	}
+// function that no other goroutine can reach, in a function that starts
+// none: the allocation's address is only selected into, loaded, stored
+// through, and handed to cell and lock operations (which keep no pointer).
+func unsharedLocal(addr ssa.Value) bool {
 	for i := 0; i < 64; i++ {
 		switch a := addr.(type) {
 		case *ssa.FieldAddr:
@@ -81,8 +78,7 @@ func escapes(v ssa.Value, depth int) bool {
 // dropLocal removes the direct accesses of fn to cells in unshared local
 // allocations.
 func dropLocal(fn *ssa.Function, accs []*Access) []*Access {
-	goes := startsGoroutine(fn)
-	if goes {
+	if startsGoroutine(fn) {
 		return accs
 	}
 	return keep(accs, func(a *Access) bool {
@@ -91,10 +87,10 @@ func dropLocal(fn *ssa.Function, accs []*Access) []*Access {
 		}
 		switch {
 		case a.Call.Recv != nil:
-			return !unsharedLocal(a.Call.Recv, goes)
+			return !unsharedLocal(a.Call.Recv)
 		case a.Instr != nil:
 			if addr := addrOf(a.Instr); addr != nil {
-				return !unsharedLocal(addr, goes)
+				return !unsharedLocal(addr)
 			}
 		}
 		return true

@@ -168,7 +168,7 @@ func reportBypassed(rep *report.Reporter, r, w, other *cells.Access, br flow.Bra
 	cell := rep.CellName(w)
 	lock := sharedLockName(r.Locks, w.Locks)
 	cond := ""
-	if c, rd := rep.Where(br.Pos(), w.Pos()), rep.Where(r.Pos(), w.Pos()); c != rd && br.Pos().IsValid() {
+	if c, ok := conditionAt(rep, r, w, br); ok {
 		cond = " (condition at " + c + ")"
 	}
 	msg := fmt.Sprintf("check-then-act on %s: written by %s at %s because of the value read by %s at %s%s, "+

@@ -118,10 +118,17 @@ func decidedBy(w *cells.Access, accs []*cells.Access) (*cells.Access, flow.Branc
 	return nil, flow.Branch{}, false
 }
 
+// conditionAt places the condition that decides w, for a report, when it
+// is somewhere else than the read r it tests.
+func conditionAt(rep *report.Reporter, r, w *cells.Access, br flow.Branch) (string, bool) {
+	c := rep.Where(br.Pos(), w.Pos())
+	return c, br.Pos().IsValid() && c != rep.Where(r.Pos(), w.Pos())
+}
+
 func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 	cell := rep.CellName(w)
 	cond := ""
-	if c, rd := rep.Where(br.Pos(), w.Pos()), rep.Where(r.Pos(), w.Pos()); c != rd && br.Pos().IsValid() {
+	if c, ok := conditionAt(rep, r, w, br); ok {
 		cond = " (condition at " + c + ")"
 	}
 	msg := fmt.Sprintf("check-then-act on %s: written by %s at %s because of the value read by %s at %s%s, "+

@@ -21,7 +21,7 @@ func reportGuardedRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch)
 	}
 	cell, lock := rep.GuardedCell(w), rep.GuardName(w)
 	cond := ""
-	if c, rd := rep.Where(br.Pos(), w.Pos()), rep.Where(r.Pos(), w.Pos()); c != rd && br.Pos().IsValid() {
+	if c, ok := conditionAt(rep, r, w, br); ok {
 		cond = "; condition at " + c
 	}
 	var msg string
