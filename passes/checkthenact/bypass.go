@@ -157,7 +157,7 @@ func bypassed(w *cells.Access, accs []*cells.Access, unlocked map[types.Object][
 // under the lock once its writers have drained) share every field.
 func dynamicIndex(p accesspath.Path) bool {
 	for _, e := range p.Elems {
-		if e.Kind == accesspath.ElemIndex && !strings.HasPrefix(e.Name, "c") {
+		if e.Kind == accesspath.ElemIndex && !e.ConstIndex() {
 			return true
 		}
 	}

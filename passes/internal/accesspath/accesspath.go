@@ -104,6 +104,10 @@ func (p Path) TrimLast() Path {
 	return q
 }
 
+// ConstIndex reports whether e is an index by a constant (IndexElem keys
+// constants with a "c" prefix; computed indexes are keyed otherwise).
+func (e Elem) ConstIndex() bool { return e.Kind == ElemIndex && strings.HasPrefix(e.Name, "c") }
+
 // IndexElem returns the element for indexing by v.
 func IndexElem(v ssa.Value) Elem {
 	// A key passed as an interface (a sync.Map's) is the value boxed.
