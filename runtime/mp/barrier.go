@@ -75,7 +75,10 @@ func NewBarrier(parties int) (*Barrier, error) {
 	return b, nil
 }
 
-func (b *Barrier) st() *barrierState { b.valid(); return syncState[barrierState](&b.syncObj) }
+func (b *Barrier) st() *barrierState {
+	b.valid("Barrier", "NewBarrier")
+	return syncState[barrierState](&b.syncObj)
+}
 
 // lock takes the state's lock. A holder that died inside left at most one
 // change half made, which the order of the stores makes visible: a round

@@ -52,7 +52,7 @@ func NewJoinableQueue[T any](opts ...QueueOption) (*JoinableQueue[T], error) {
 }
 
 func (j *JoinableQueue[T]) st() *joinState {
-	j.valid()
+	j.valid("JoinableQueue", "NewJoinableQueue")
 	return syncState[joinState](&j.syncObj)
 }
 

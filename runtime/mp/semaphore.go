@@ -74,7 +74,10 @@ func newSemaphore(n int, bounded bool) (*Semaphore, error) {
 	return s, nil
 }
 
-func (s *Semaphore) st() *semState { s.valid(); return syncState[semState](&s.syncObj) }
+func (s *Semaphore) st() *semState {
+	s.valid("Semaphore", "NewSemaphore")
+	return syncState[semState](&s.syncObj)
+}
 
 // lock takes the state's lock; after a holder died inside it, the free
 // count is recomputed from the accounts.

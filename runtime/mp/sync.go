@@ -49,9 +49,11 @@ func (o *syncObj) init(what string, size uintptr) error {
 	return nil
 }
 
-func (o *syncObj) valid() {
+// valid panics unless the handle was made by a constructor. A zero handle
+// has no what of its own: the caller names its type and constructor.
+func (o *syncObj) valid(what, constructor string) {
 	if o.ref.Data == nil {
-		panic(fmt.Sprintf("mp: use of a %s not made by New%s", o.what, o.what))
+		panic(fmt.Sprintf("mp: use of a %s not made by %s", what, constructor))
 	}
 }
 
