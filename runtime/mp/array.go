@@ -155,7 +155,7 @@ func (a *Array[T]) setRaw(i int, x *T) {
 // more than once.
 func (a *Array[T]) Update(i int, f func(T) T) T {
 	if a.named {
-		return guarded(a.ref.Arena, func() T { return a.updateRaw(i, f) })
+		return guardedOwn(a.ref.Arena, func() T { return a.updateRaw(i, f) })
 	}
 	return a.updateRaw(i, f)
 }

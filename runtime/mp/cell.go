@@ -92,11 +92,18 @@ func guardedDo(a *arena.Arena, f func()) {
 // Manager's memory (its file was truncated) panics with an error wrapping
 // ErrCorrupt instead of killing the process. Methods that return an error
 // use arena.Recover instead, to return it.
-func guarded[R any](a *arena.Arena, f func() R) R {
+func guarded[R any](a *arena.Arena, f func() R) R { return guardedAs(a, false, f) }
+
+// guardedOwn is guarded for a method that releases only the locks it took
+// itself (Update): a lock found free at its release was changed under it,
+// damage to the Manager's file (ErrCorrupt), not a bug of the caller.
+func guardedOwn[R any](a *arena.Arena, f func() R) R { return guardedAs(a, true, f) }
+
+func guardedAs[R any](a *arena.Arena, own bool, f func() R) R {
 	if err := a.Usable(); err != nil {
 		panic(fmt.Errorf("mp: %w", err))
 	}
-	defer a.RecoverPanic(a.Arm())
+	defer a.RecoverPanic(a.Arm(), own)
 	return f()
 }
 

@@ -152,7 +152,7 @@ func (v *Value[T]) store(x *T) {
 func (v *Value[T]) Update(f func(T) T) T {
 	x := new(T)
 	if v.named {
-		guardedDo(v.ref.Arena, func() { v.updateInto(f, x) })
+		guardedOwn(v.ref.Arena, func() struct{} { v.updateInto(f, x); return struct{}{} })
 	} else {
 		v.updateInto(f, x)
 	}

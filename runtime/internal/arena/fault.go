@@ -53,14 +53,7 @@ func (a *Arena) Arm() bool { return debug.SetPanicOnFault(true) }
 func (a *Arena) Recover(old bool, err *error) {
 	debug.SetPanicOnFault(old)
 	if r := recover(); r != nil {
-		e := a.faultError(r)
-		if e == nil {
-			if re, ok := r.(error); ok && errors.Is(re, rlock.ErrNotLocked) {
-				a.broken.Store(true)
-				e = fmt.Errorf("%w: a lock in this shared memory was released under its holder "+
-					"(the file behind it was truncated or overwritten)", ErrCorrupt)
-			}
-		}
+		e := a.damageError(r)
 		if e == nil {
 			panic(r)
 		}
@@ -69,15 +62,37 @@ func (a *Arena) Recover(old bool, err *error) {
 }
 
 // RecoverPanic ends a guarded call that has no error to return: a fault in
-// a's memory becomes a panic with an error wrapping ErrCorrupt.
-func (a *Arena) RecoverPanic(old bool) {
+// a's memory becomes a panic with an error wrapping ErrCorrupt. With own,
+// for a call that releases only locks it took itself (an Update), a lock
+// found free at its release is damage too, as for Recover; without, an
+// Unlock of a free lock stays the caller's bug (it may be a user's Unlock).
+func (a *Arena) RecoverPanic(old, own bool) {
 	debug.SetPanicOnFault(old)
 	if r := recover(); r != nil {
-		if e := a.faultError(r); e != nil {
+		e := a.faultError(r)
+		if own {
+			e = a.damageError(r)
+		}
+		if e != nil {
 			panic(e)
 		}
 		panic(r)
 	}
+}
+
+// damageError returns the error for r if r is damage to a's memory: a
+// fault inside its mapping, or one of its locks found free by the guarded
+// call releasing it. It returns nil for any other panic.
+func (a *Arena) damageError(r any) error {
+	if e := a.faultError(r); e != nil {
+		return e
+	}
+	if re, ok := r.(error); ok && errors.Is(re, rlock.ErrNotLocked) {
+		a.broken.Store(true)
+		return fmt.Errorf("%w: a lock in this shared memory was released under its holder "+
+			"(the file behind it was truncated or overwritten)", ErrCorrupt)
+	}
+	return nil
 }
 
 // faultError returns the error for r if r is a memory fault inside a's
