@@ -62,14 +62,7 @@ func inNewPIDNamespace(bin string, args ...string) *exec.Cmd {
 // live but unrelated process here: the waiter must not take the lock while
 // the holder lives, and must take it within a second of its death.
 func TestLockHolderInAnotherPIDNamespace(t *testing.T) {
-	bin := buildChild(t)
-	name, m := newManager(t)
-	l, err := mp.ManagedLock(m, "l")
-	if err != nil {
-		t.Fatal(err)
-	}
-	holder := inNewPIDNamespace(bin, "hold-lock", name, "l")
-	expectLine(t, startLine(t, holder), "locked", 10*time.Second)
+	_, _, l, holder := heldInNewPIDNamespace(t)
 	if l.TryLock() {
 		t.Fatal("TryLock took the lock of a live holder in another PID namespace")
 	}
@@ -77,6 +70,21 @@ func TestLockHolderInAnotherPIDNamespace(t *testing.T) {
 	go func() { got <- l.LockContext(context.Background()) }()
 	waitsThenTakesOver(t, got, holder, 1500*time.Millisecond)
 	l.Unlock()
+}
+
+// heldInNewPIDNamespace makes a Manager with a Lock "l" and starts mpchild
+// holding it as PID 1 of a new PID namespace.
+func heldInNewPIDNamespace(t *testing.T) (bin, name string, l *mp.Lock, holder *exec.Cmd) {
+	t.Helper()
+	bin = buildChild(t)
+	name, m := newManager(t)
+	l, err := mp.ManagedLock(m, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder = inNewPIDNamespace(bin, "hold-lock", name, "l")
+	expectLine(t, startLine(t, holder), "locked", 10*time.Second)
+	return bin, name, l, holder
 }
 
 // The other way round: the waiter in a new PID namespace, the holder here.

@@ -46,14 +46,7 @@ func TestProbeCountsExactlyAcrossPIDNamespaces(t *testing.T) {
 // takes the lock while the holder lives; when it dies one takes it over,
 // and when that one dies holding it, the other.
 func TestProbeWaitersInTwoOtherNamespaces(t *testing.T) {
-	bin := buildChild(t)
-	name, m := newManager(t)
-	l, err := mp.ManagedLock(m, "l")
-	if err != nil {
-		t.Fatal(err)
-	}
-	holder := inNewPIDNamespace(bin, "hold-lock", name, "l")
-	expectLine(t, startLine(t, holder), "locked", 10*time.Second)
+	bin, name, l, holder := heldInNewPIDNamespace(t)
 	got := make(chan string, 2)
 	for range 2 {
 		lines := startLine(t, inNewPIDNamespace(bin, "wait-lock", name, "l"))
@@ -85,7 +78,13 @@ func TestProbeWaitersInTwoOtherNamespaces(t *testing.T) {
 			t.Fatalf("waiter %d did not take the lock over", i)
 		}
 	}
-	if err := l.TryLockErr(); !errors.Is(err, mp.ErrOwnerDead) {
+	// The second exits holding it (its line may come before its exit).
+	var err error
+	waitFor(t, "the second waiter to exit", func() bool {
+		err = l.TryLockErr()
+		return !errors.Is(err, mp.ErrLocked)
+	})
+	if !errors.Is(err, mp.ErrOwnerDead) {
 		t.Fatalf("TryLockErr after both waiters died holding it in turn: %v, want ErrOwnerDead", err)
 	}
 	l.Unlock()
