@@ -173,7 +173,6 @@ func newIdleArgs(t *testing.T, c idleCase) idleArgs {
 }
 
 func TestProbeIdleWaitersDoNotPoll(t *testing.T) {
-	const window = 4 * time.Second
 	for _, c := range []idleCase{
 		{"Lock", 3, 0}, {"RLock", 3, 0}, {"Condition", 3, 0}, {"Event", 3, 0}, {"Barrier", 3, 0},
 		{"Barrier", 2, 2}, {"Semaphore", 3, 0}, {"Semaphore", 2, 2}, {"Queue", 3, 0},
@@ -190,20 +189,7 @@ func TestProbeIdleWaitersDoNotPoll(t *testing.T) {
 				pids = append(pids, p.Pid())
 			}
 			waitFor(t, "the waiters to start", func() bool { return a.Ready.Load() == int64(c.waiters) })
-			time.Sleep(500 * time.Millisecond) // into their sleep
-			before := usageOf(t, pids)
-			time.Sleep(window)
-			after := usageOf(t, pids)
-			cpu, wakeups := after.cpu-before.cpu, after.wakeups-before.wakeups
-			t.Logf("%d waiters on a %s: %v of CPU, %d wake-ups in %v", c.waiters, c.kind, cpu, wakeups, window)
-			// The goal is ≤ 0.1% of a core each: 4 ms per waiter over 4 s.
-			// Each sleep that ends costs the Go runtime several context
-			// switches: a waiter with a backstop of a second was measured
-			// at ~8 a second, one that polls every 100 ms at 35-50.
-			perSecond := int(window / time.Second)
-			if cpu > time.Duration(c.waiters)*window/1000 || wakeups > 16*perSecond*c.waiters {
-				t.Errorf("%d waiters blocked on a %s used %v of CPU and woke %d times in %v: they poll", c.waiters, c.kind, cpu, wakeups, window)
-			}
+			checkIdle(t, fmt.Sprintf("%d waiters on a %s", c.waiters, c.kind), pids)
 			if woke := a.Woke.Load(); woke != 0 {
 				t.Fatalf("%d waiters returned while blocked", woke)
 			}
@@ -219,5 +205,50 @@ func TestProbeIdleWaitersDoNotPoll(t *testing.T) {
 				t.Errorf("the waiters were released %v after the holders' death, want well under a second", d)
 			}
 		})
+	}
+}
+
+// checkIdle measures the processes pids, which should all be asleep, for a
+// few seconds and fails the test if they poll.
+func checkIdle(t *testing.T, what string, pids []int) {
+	t.Helper()
+	const window = 4 * time.Second
+	time.Sleep(500 * time.Millisecond) // into their sleep
+	before := usageOf(t, pids)
+	time.Sleep(window)
+	after := usageOf(t, pids)
+	cpu, wakeups := after.cpu-before.cpu, after.wakeups-before.wakeups
+	t.Logf("%s: %v of CPU, %d wake-ups in %v", what, cpu, wakeups, window)
+	// The goal is ≤ 0.1% of a core each: 4 ms per process over 4 s. Each
+	// sleep that ends costs the Go runtime several context switches: a
+	// waiter with a backstop of a second was measured at ~8 a second, one
+	// that polls every 100 ms at 35-50.
+	n, perSecond := len(pids), int(window/time.Second)
+	if cpu > time.Duration(n)*window/1000 || wakeups > 16*perSecond*n {
+		t.Errorf("%s used %v of CPU and woke %d times in %v: they poll", what, cpu, wakeups, window)
+	}
+}
+
+var idleSquare = mp.NewPoolFunc("mp_test.idleSquare", func(ctx context.Context, x int) (int, error) { return x * x, nil })
+
+// A Pool's workers with nothing to do sleep too.
+func TestProbeIdlePoolWorkers(t *testing.T) {
+	p, err := mp.NewPool(idleSquare, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Terminate()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if out, err := p.Map(ctx, []int{1, 2, 3, 4, 5, 6}, 1); err != nil || out[5] != 36 {
+		t.Fatalf("Map: %v, %v", out, err)
+	}
+	pids := p.Workers()
+	if len(pids) != 3 {
+		t.Fatalf("the pool has %d workers, want 3", len(pids))
+	}
+	checkIdle(t, "3 idle Pool workers", pids)
+	if out, err := p.Map(ctx, []int{7}, 0); err != nil || out[0] != 49 {
+		t.Fatalf("Map after the idle time: %v, %v", out, err)
 	}
 }
