@@ -258,7 +258,12 @@ func (a *Array[T]) LockContext(ctx context.Context) error {
 }
 
 // GobEncode sends the array's handle to another process of the family.
-func (a *Array[T]) GobEncode() ([]byte, error) { return a.encode(arena.KindArray, "Array") }
+func (a *Array[T]) GobEncode() ([]byte, error) {
+	if a == nil {
+		return nil, nilHandle("Array")
+	}
+	return a.encode(arena.KindArray, "Array")
+}
 
 // GobDecode attaches to an array sent by another process of the family.
 func (a *Array[T]) GobDecode(b []byte) error {
@@ -344,4 +349,13 @@ func (a *IntArray[T]) swapRaw(i int, new T) (old T) {
 		return T(atomic.SwapUint32((*uint32)(p), uint32(new)))
 	}
 	return T(atomic.SwapUint64((*uint64)(p), uint64(new)))
+}
+
+// GobEncode sends the IntArray's handle to another process of the family.
+// (The Array's method, promoted, would dereference a nil *IntArray.)
+func (a *IntArray[T]) GobEncode() ([]byte, error) {
+	if a == nil {
+		return nil, nilHandle("IntArray")
+	}
+	return a.Array.GobEncode()
 }

@@ -266,7 +266,12 @@ func (b *Barrier) Broken() bool {
 }
 
 // GobEncode sends the Barrier to another process of the family.
-func (b *Barrier) GobEncode() ([]byte, error) { return b.encode("Barrier") }
+func (b *Barrier) GobEncode() ([]byte, error) {
+	if b == nil {
+		return nil, nilHandle("Barrier")
+	}
+	return b.encode("Barrier")
+}
 
 // GobDecode attaches to a Barrier sent by another process of the family,
 // which becomes one of its members.

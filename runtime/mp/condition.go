@@ -319,6 +319,9 @@ type condWire struct {
 // GobEncode sends the Condition, with its lock, to another process of the
 // family.
 func (c *Condition) GobEncode() ([]byte, error) {
+	if c == nil {
+		return nil, nilHandle("Condition")
+	}
 	b, err := c.encode("Condition")
 	if err != nil {
 		return nil, err

@@ -296,6 +296,9 @@ func (d *Dict[K, V]) LockContext(ctx context.Context) error {
 // GobEncode sends the Dict's handle to another process that has its arena
 // open: a worker of the family, or a process that opened its Manager.
 func (d *Dict[K, V]) GobEncode() ([]byte, error) {
+	if d == nil {
+		return nil, nilHandle("Dict")
+	}
 	if d.m == nil {
 		return nil, fmt.Errorf("mp: encode a Dict[%s] not made by NewDict", dictTypes[K, V]())
 	}

@@ -71,7 +71,12 @@ func (e *Event) Wait(ctx context.Context) error {
 }
 
 // GobEncode sends the Event to another process of the family.
-func (e *Event) GobEncode() ([]byte, error) { return e.encode("Event") }
+func (e *Event) GobEncode() ([]byte, error) {
+	if e == nil {
+		return nil, nilHandle("Event")
+	}
+	return e.encode("Event")
+}
 
 // GobDecode attaches to an Event sent by another process of the family.
 func (e *Event) GobDecode(b []byte) error { return e.decode(b, "Event", sizeOf[eventState]()) }

@@ -111,3 +111,12 @@ func (v *Int[T]) valid64() {
 		panic(fmt.Sprintf("mp: use of an Int[%s] not made by NewInt", typeOf[T]()))
 	}
 }
+
+// GobEncode sends the Int's handle to another process of the family. (The
+// Value's method, promoted, would dereference a nil *Int.)
+func (v *Int[T]) GobEncode() ([]byte, error) {
+	if v == nil {
+		return nil, nilHandle("Int")
+	}
+	return v.Value.GobEncode()
+}

@@ -231,6 +231,9 @@ type joinWire[T any] struct {
 
 // GobEncode sends the queue to another process of the family.
 func (j *JoinableQueue[T]) GobEncode() ([]byte, error) {
+	if j == nil {
+		return nil, nilHandle("JoinableQueue")
+	}
 	c, err := j.encode("JoinableQueue")
 	if err != nil {
 		return nil, err

@@ -275,6 +275,9 @@ func (l *List[T]) LockContext(ctx context.Context) error {
 // GobEncode sends the List's handle to another process that has its arena
 // open.
 func (l *List[T]) GobEncode() ([]byte, error) {
+	if l == nil {
+		return nil, nilHandle("List")
+	}
 	if l.l == nil {
 		return nil, fmt.Errorf("mp: encode a List[%s] not made by NewList", reflect.TypeFor[T]())
 	}

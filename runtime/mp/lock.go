@@ -95,6 +95,9 @@ func (l *Lock) valid() {
 // GobEncode sends the lock to another process of the family, as a worker
 // argument or a message.
 func (l *Lock) GobEncode() ([]byte, error) {
+	if l == nil {
+		return nil, nilHandle("Lock")
+	}
 	if l.mu == nil {
 		return nil, fmt.Errorf("mp: encode a Lock not made by NewLock")
 	}

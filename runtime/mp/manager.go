@@ -114,6 +114,21 @@ func attachManager(name string, a *arena.Arena) (*Manager, error) {
 	return &Manager{name: name, a: a, dir: table.AttachMap(a, ref.Data)}, nil
 }
 
+// GobEncode refuses to send a Manager: it is open in this process only.
+// Another process opens it by name (which is what to send instead).
+func (m *Manager) GobEncode() ([]byte, error) {
+	name := ""
+	if m != nil {
+		name = m.name
+	}
+	return nil, fmt.Errorf("mp: a Manager cannot be sent to another process: send its name %q and call OpenManager there", name)
+}
+
+// GobDecode refuses a Manager, which no process sends (see GobEncode).
+func (m *Manager) GobDecode([]byte) error {
+	return errors.New("mp: a Manager cannot be received: open it by name with OpenManager")
+}
+
 // Name returns the Manager's name.
 func (m *Manager) Name() string { return m.name }
 

@@ -195,6 +195,9 @@ type pipeWire[T any] struct {
 // GobEncode sends this end to another process of the family, which then
 // holds it.
 func (c *Conn[T]) GobEncode() ([]byte, error) {
+	if c == nil {
+		return nil, nilHandle("Conn")
+	}
 	s, err := c.encode("Pipe")
 	if err != nil {
 		return nil, err

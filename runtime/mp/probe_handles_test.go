@@ -3,6 +3,7 @@ package mp_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +114,51 @@ func TestProbeHandlesInsideStructsInDictAndList(t *testing.T) {
 	go func() { got <- jd.Guard.TryLock() }() // another goroutine: free?
 	if !<-got {
 		t.Fatal("the RLock is not free after the taker's last Unlock")
+	}
+}
+
+// nilInSlice puts a slice holding a nil handle of type H in a Queue: gob
+// calls the handle's GobEncode with a nil receiver there, which used to
+// dereference it and panic.
+func nilInSlice[H any](t *testing.T, what string) {
+	t.Helper()
+	q, err := mp.NewQueue[[]*H]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := panicOf(func() { err = q.Put([]*H{nil}) }); msg != "no panic" {
+		t.Errorf("Put of []*mp.%s{nil} panicked: %s", what, msg)
+	} else if err == nil || !strings.Contains(err.Error(), "nil *mp."+what) {
+		t.Errorf("Put of []*mp.%s{nil}: %v, want an error about the nil *mp.%s", what, err, what)
+	}
+}
+
+func TestProbeNilHandlesInSlicesAndManagersInMessages(t *testing.T) {
+	nilInSlice[mp.Lock](t, "Lock")
+	nilInSlice[mp.RLock](t, "RLock")
+	nilInSlice[mp.Int[int64]](t, "Int")
+	nilInSlice[mp.IntArray[int32]](t, "IntArray")
+	nilInSlice[mp.Value[int64]](t, "Value")
+	nilInSlice[mp.Array[int32]](t, "Array")
+	nilInSlice[mp.Queue[int]](t, "Queue")
+	nilInSlice[mp.Dict[string, int]](t, "Dict")
+	nilInSlice[mp.List[int]](t, "List")
+	nilInSlice[mp.Set[int]](t, "Set")
+	nilInSlice[mp.Event](t, "Event")
+	nilInSlice[mp.Semaphore](t, "Semaphore")
+	nilInSlice[mp.Barrier](t, "Barrier")
+	nilInSlice[mp.Condition](t, "Condition")
+	nilInSlice[mp.JoinableQueue[int]](t, "JoinableQueue")
+	nilInSlice[mp.Conn[int]](t, "Conn")
+
+	// A Manager is sent by name: sending it says so, where gob used to say
+	// that mp.Manager has no exported fields.
+	name, m := newManager(t)
+	q, err := mp.NewQueue[*mp.Manager]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Put(m); err == nil || !strings.Contains(err.Error(), "OpenManager") || !strings.Contains(err.Error(), name) {
+		t.Errorf("Put of a Manager: %v, want an error saying to send its name and call OpenManager", err)
 	}
 }

@@ -16,9 +16,14 @@ import (
 // their Manager's Close. Each is a clear panic or error, never a fault, a
 // nil dereference deep inside or a hang.
 
-// panicOf runs f and returns what it panicked with, as a string.
+// panicOf runs f and returns what it panicked with, as a string, or "no
+// panic".
 func panicOf(f func()) (msg string) {
-	defer func() { msg = fmt.Sprint(recover()) }()
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+		}
+	}()
 	f()
 	return "no panic"
 }

@@ -193,6 +193,9 @@ func (q *Queue[T]) valid() {
 // GobEncode sends the queue's handle to another process of the family, as a
 // worker argument or inside a message.
 func (q *Queue[T]) GobEncode() ([]byte, error) {
+	if q == nil {
+		return nil, nilHandle("Queue")
+	}
 	if q.r == nil {
 		return nil, fmt.Errorf("mp: encode a Queue[%s] not made by NewQueue", reflect.TypeFor[T]())
 	}

@@ -144,7 +144,12 @@ func (l *RLock) restore(ctx context.Context, depth uint32) error {
 }
 
 // GobEncode sends the RLock to another process of the family.
-func (l *RLock) GobEncode() ([]byte, error) { return l.encode("RLock") }
+func (l *RLock) GobEncode() ([]byte, error) {
+	if l == nil {
+		return nil, nilHandle("RLock")
+	}
+	return l.encode("RLock")
+}
 
 // GobDecode attaches to an RLock sent by another process of the family.
 func (l *RLock) GobDecode(b []byte) error { return l.decode(b, "RLock", sizeOf[rlockState]()) }

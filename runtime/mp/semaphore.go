@@ -238,7 +238,12 @@ func (s *Semaphore) Value() int {
 }
 
 // GobEncode sends the Semaphore to another process of the family.
-func (s *Semaphore) GobEncode() ([]byte, error) { return s.encode("Semaphore") }
+func (s *Semaphore) GobEncode() ([]byte, error) {
+	if s == nil {
+		return nil, nilHandle("Semaphore")
+	}
+	return s.encode("Semaphore")
+}
 
 // GobDecode attaches to a Semaphore sent by another process of the family.
 func (s *Semaphore) GobDecode(b []byte) error {

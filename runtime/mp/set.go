@@ -177,6 +177,9 @@ func (s *Set[K]) LockContext(ctx context.Context) error { return s.d.LockContext
 // GobEncode sends the Set's handle to another process that has its arena
 // open.
 func (s *Set[K]) GobEncode() ([]byte, error) {
+	if s == nil {
+		return nil, nilHandle("Set")
+	}
 	if s.d.m == nil {
 		return nil, fmt.Errorf("mp: encode a Set[%s] not made by NewSet", setType[K]())
 	}

@@ -237,7 +237,12 @@ func (v *Value[T]) LockContext(ctx context.Context) error {
 }
 
 // GobEncode sends the value's handle to another process of the family.
-func (v *Value[T]) GobEncode() ([]byte, error) { return v.encode(arena.KindValue, "Value") }
+func (v *Value[T]) GobEncode() ([]byte, error) {
+	if v == nil {
+		return nil, nilHandle("Value")
+	}
+	return v.encode(arena.KindValue, "Value")
+}
 
 // GobDecode attaches to a value sent by another process of the family.
 func (v *Value[T]) GobDecode(b []byte) error {
