@@ -148,11 +148,15 @@ func (a *Arena) subscribe(i int, holder uint32, s *sleeper) *watcher {
 		return nil
 	}
 	if w == nil {
-		fd, err := unix.Dup(a.lockFD)
+		// Close-on-exec from the start: the duplicate shares the open file
+		// description that holds this process's own slot lock, and a child
+		// that inherited it (a fork of another goroutine between a dup and
+		// a later CloseOnExec) would keep this process alive to every
+		// waiter for as long as the child lives.
+		fd, err := unix.FcntlInt(uintptr(a.lockFD), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
 			return nil
 		}
-		unix.CloseOnExec(fd)
 		w = &watcher{id: holder, subs: make(map[*sleeper]struct{})}
 		if a.watch.m == nil {
 			a.watch.m = make(map[int]*watcher)
