@@ -36,7 +36,7 @@ func ManagedLock(m *Manager, name string) (*Lock, error) {
 // ErrPointers if T cannot be stored raw.
 func ManagedValue[T any](m *Manager, name string, init T) (*Value[T], error) {
 	v := &Value[T]{}
-	if err := managedValue(m, name, init, "Value", v); err != nil {
+	if err := managedValue(m, name, &init, "Value", v); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -47,20 +47,22 @@ func ManagedValue[T any](m *Manager, name string, init T) (*Value[T], error) {
 // the same object.
 func ManagedInt[T Integer](m *Manager, name string, init T) (*Int[T], error) {
 	v := &Int[T]{}
-	if err := managedValue(m, name, init, "Int", &v.Value); err != nil {
+	if err := managedValue(m, name, &init, "Int", &v.Value); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-func managedValue[T any](m *Manager, name string, init T, what string, v *Value[T]) error {
+// managedValue takes init by pointer, as Value.init does: a T of hundreds of
+// megabytes copied into each frame would overflow the stack.
+func managedValue[T any](m *Manager, name string, init *T, what string, v *Value[T]) error {
 	fp, err := rawType[T](what)
 	if err == nil {
 		err = m.named(name, arena.KindValue, valueVersion, fp,
 			func(ref arena.Ref) error { return v.bind(ref, fp) },
 			func() (uint64, error) {
 				nv := &Value[T]{}
-				if err := nv.init(m.a, &init, what); err != nil {
+				if err := nv.init(m.a, init, what); err != nil {
 					return 0, err
 				}
 				return nv.ref.Off, nil
