@@ -13,34 +13,41 @@ import (
 // Put adds x to the queue, waiting while it is full. It fails with ErrClosed
 // once the queue is closed, and with ErrTooLarge, at once, for an item that
 // can never fit.
-func (q *Queue[T]) Put(x T) error { return q.put(context.Background(), x) }
+func (q *Queue[T]) Put(x T) error { return q.put(context.Background(), &x) }
 
 // PutContext is Put that gives up when ctx is done, returning ctx's error.
 func (q *Queue[T]) PutContext(ctx context.Context, x T) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return q.put(ctx, x)
+	return q.put(ctx, &x)
 }
 
 // TryPut adds x if there is room now, and fails with ErrFull otherwise.
-func (q *Queue[T]) TryPut(x T) error { return q.put(nil, x) }
+func (q *Queue[T]) TryPut(x T) error { return q.put(nil, &x) }
 
 // Get removes and returns the oldest item, waiting while the queue is empty.
 // Once the queue is closed, it returns what is left and then ErrClosed.
-func (q *Queue[T]) Get() (T, error) { return q.get(context.Background()) }
+func (q *Queue[T]) Get() (x T, err error) {
+	err = q.get(context.Background(), &x)
+	return x, err
+}
 
 // GetContext is Get that gives up when ctx is done, returning ctx's error.
-func (q *Queue[T]) GetContext(ctx context.Context) (T, error) {
+func (q *Queue[T]) GetContext(ctx context.Context) (x T, err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return q.get(ctx)
+	err = q.get(ctx, &x)
+	return x, err
 }
 
 // TryGet removes and returns the oldest item if there is one, and fails with
 // ErrEmpty otherwise (ErrClosed if the queue is closed and drained).
-func (q *Queue[T]) TryGet() (T, error) { return q.get(nil) }
+func (q *Queue[T]) TryGet() (x T, err error) {
+	err = q.get(nil, &x)
+	return x, err
+}
 
 // Len returns how many items the queue holds. By the time the caller looks,
 // other processes may have changed it.
@@ -72,8 +79,10 @@ var encodeBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // maxPooled keeps one huge message from pinning its buffer forever.
 const maxPooled = 1 << 20
 
-// put is Put, PutContext and TryPut: a nil ctx means do not wait.
-func (q *Queue[T]) put(ctx context.Context, x T) (err error) {
+// put is Put, PutContext and TryPut: a nil ctx means do not wait. Items
+// travel by pointer inside the package: a T of hundreds of megabytes copied
+// into each frame would overflow the stack.
+func (q *Queue[T]) put(ctx context.Context, x *T) (err error) {
 	q.valid()
 	if a := q.ref.Arena; a.Named() {
 		if e := a.Usable(); e != nil {
@@ -83,12 +92,12 @@ func (q *Queue[T]) put(ctx context.Context, x T) (err error) {
 	}
 	switch q.mode {
 	case modeRaw:
-		err = q.r.Put(ctx, unsafe.Slice((*byte)(unsafe.Pointer(&x)), unsafe.Sizeof(x)))
+		err = q.r.Put(ctx, unsafe.Slice((*byte)(unsafe.Pointer(x)), unsafe.Sizeof(*x)))
 	case modeString:
-		s := *(*string)(unsafe.Pointer(&x))
+		s := *(*string)(unsafe.Pointer(x))
 		err = q.r.Put(ctx, unsafe.Slice(unsafe.StringData(s), len(s)))
 	case modeBytes:
-		err = q.r.Put(ctx, *(*[]byte)(unsafe.Pointer(&x)))
+		err = q.r.Put(ctx, *(*[]byte)(unsafe.Pointer(x)))
 	default:
 		err = q.putEncoded(ctx, x)
 	}
@@ -98,16 +107,16 @@ func (q *Queue[T]) put(ctx context.Context, x T) (err error) {
 	return nil
 }
 
-func (q *Queue[T]) putEncoded(ctx context.Context, x T) error {
+func (q *Queue[T]) putEncoded(ctx context.Context, x *T) error {
 	if q.id != 0 {
-		b, err := q.codec.Append(nil, x)
+		b, err := q.codec.Append(nil, *x)
 		if err != nil {
 			return err
 		}
 		return q.r.Put(ctx, b)
 	}
 	buf := encodeBuffers.Get().(*[]byte)
-	b, err := q.codec.Append((*buf)[:0], x)
+	b, err := q.codec.Append((*buf)[:0], *x)
 	if err == nil {
 		err = q.r.Put(ctx, b)
 	}
@@ -118,12 +127,12 @@ func (q *Queue[T]) putEncoded(ctx context.Context, x T) error {
 	return err
 }
 
-// get is Get, GetContext and TryGet: a nil ctx means do not wait.
-func (q *Queue[T]) get(ctx context.Context) (x T, err error) {
+// get is Get, GetContext and TryGet, into *x: a nil ctx means do not wait.
+func (q *Queue[T]) get(ctx context.Context, x *T) (err error) {
 	q.valid()
 	if a := q.ref.Arena; a.Named() {
 		if e := a.Usable(); e != nil {
-			return x, fmt.Errorf("mp: Queue: %w", e)
+			return fmt.Errorf("mp: Queue: %w", e)
 		}
 		defer a.Recover(a.Arm(), &err)
 	}
@@ -131,17 +140,17 @@ func (q *Queue[T]) get(ctx context.Context) (x T, err error) {
 	case modeRaw:
 		// The record is exactly T's size, so it lands in x with no copy
 		// beyond the one out of shared memory.
-		dst := unsafe.Slice((*byte)(unsafe.Pointer(&x)), unsafe.Sizeof(x))[:0]
+		dst := unsafe.Slice((*byte)(unsafe.Pointer(x)), unsafe.Sizeof(*x))[:0]
 		var b []byte
 		b, err = q.r.Get(ctx, dst)
 		if err == nil && unsafe.SliceData(b) != unsafe.SliceData(dst) {
-			err = fmt.Errorf("%w: record of %d bytes for a %d-byte item", ErrCorrupt, len(b), unsafe.Sizeof(x))
+			err = fmt.Errorf("%w: record of %d bytes for a %d-byte item", ErrCorrupt, len(b), unsafe.Sizeof(*x))
 		}
 	case modeString:
 		var b []byte
 		if b, err = q.r.Get(ctx, nil); err == nil && len(b) > 0 {
 			// b is fresh memory nobody else holds: a string may own it.
-			*(*string)(unsafe.Pointer(&x)) = unsafe.String(unsafe.SliceData(b), len(b))
+			*(*string)(unsafe.Pointer(x)) = unsafe.String(unsafe.SliceData(b), len(b))
 		}
 	case modeBytes:
 		var b []byte
@@ -149,36 +158,36 @@ func (q *Queue[T]) get(ctx context.Context) (x T, err error) {
 			if b == nil {
 				b = []byte{}
 			}
-			*(*[]byte)(unsafe.Pointer(&x)) = b
+			*(*[]byte)(unsafe.Pointer(x)) = b
 		}
 	default:
-		x, err = q.getEncoded(ctx)
+		err = q.getEncoded(ctx, x)
 	}
 	if err != nil {
-		return x, fmt.Errorf("mp: Queue[%s].Get: %w", reflect.TypeFor[T](), err)
+		return fmt.Errorf("mp: Queue[%s].Get: %w", reflect.TypeFor[T](), err)
 	}
-	return x, nil
+	return nil
 }
 
-func (q *Queue[T]) getEncoded(ctx context.Context) (T, error) {
+func (q *Queue[T]) getEncoded(ctx context.Context, x *T) (err error) {
 	if q.id != 0 {
 		b, err := q.r.Get(ctx, nil)
 		if err != nil {
-			return *new(T), err
+			return err
 		}
-		return q.codec.Decode(b)
+		*x, err = q.codec.Decode(b)
+		return err
 	}
 	buf := encodeBuffers.Get().(*[]byte)
 	b, err := q.r.Get(ctx, (*buf)[:0])
-	var x T
 	if err == nil {
-		x, err = q.codec.Decode(b)
+		*x, err = q.codec.Decode(b)
 	}
 	if cap(b) <= maxPooled {
 		*buf = b
 		encodeBuffers.Put(buf)
 	}
-	return x, err
+	return err
 }
 
 func (q *Queue[T]) valid() {
