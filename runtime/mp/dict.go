@@ -95,34 +95,41 @@ func (d *Dict[K, V]) fail(op string, err error) error {
 }
 
 // Get returns the value of k and whether k is in the Dict.
-func (d *Dict[K, V]) Get(k K) (_ V, _ bool, err error) {
+func (d *Dict[K, V]) Get(k K) (v V, ok bool, err error) {
+	ok, err = d.get(k, &v)
+	return v, ok, err
+}
+
+// get is Get into *v. Get stays small enough to inline, so that the V is the
+// caller's own variable (on the heap beyond 128 KiB), never a temporary in a
+// frame: a raw V may be hundreds of megabytes.
+func (d *Dict[K, V]) get(k K, v *V) (ok bool, err error) {
 	d.valid()
-	var zero V
 	if a := d.ref.Arena; a.Named() {
 		if e := a.Usable(); e != nil {
-			return zero, false, d.fail("Get", e)
+			return false, d.fail("Get", e)
 		}
 		defer a.Recover(a.Arm(), &err)
 	}
-	var v V
 	kb, err := d.kc.encode(&k)
 	if err != nil {
-		return v, false, d.fail("Get", err)
+		return false, d.fail("Get", err)
 	}
 	h := table.Hash(kb)
 	if err := d.m.Lock(); err != nil {
-		return v, false, d.fail("Get", err)
+		return false, d.fail("Get", err)
 	}
-	vb, ok, err := d.m.Get(kb, h, d.vc.dst(&v))
+	var vb []byte
+	vb, ok, err = d.m.Get(kb, h, d.vc.dst(v))
 	d.m.Unlock()
 	if err == nil && ok {
-		err = d.vc.decodeInto(vb, &v)
+		err = d.vc.decodeInto(vb, v)
 	}
 	if err != nil {
-		var zero V
-		return zero, false, d.fail("Get", err)
+		d.vc.zero(v)
+		return false, d.fail("Get", err)
 	}
-	return v, ok, nil
+	return ok, nil
 }
 
 // Set sets the value of k.

@@ -30,7 +30,24 @@ func (c itemCodec[T]) encode(x *T) ([]byte, error) {
 	if c.raw {
 		return unsafe.Slice((*byte)(unsafe.Pointer(x)), unsafe.Sizeof(*x)), nil
 	}
-	return c.c.Append(nil, *x)
+	return c.encodeGeneral(x)
+}
+
+// encodeGeneral and decodeGeneral hold the general codec's copies of a T
+// in frames of their own, which a raw T never reaches: a frame reserves
+// room for every copy its body may make, and a raw T of hundreds of
+// megabytes would overflow the stack of every caller.
+//
+//go:noinline
+func (c itemCodec[T]) encodeGeneral(x *T) ([]byte, error) { return c.c.Append(nil, *x) }
+
+//go:noinline
+func (c itemCodec[T]) decodeGeneral(b []byte, x *T) error {
+	v, err := c.c.Decode(b)
+	if err == nil {
+		*x = v
+	}
+	return err
 }
 
 // dst returns where to read an encoding of a T meant for x: x's own bytes
@@ -53,11 +70,23 @@ func (c itemCodec[T]) decodeInto(b []byte, x *T) error {
 	// The general codec reports the length mismatch of a raw type. It gets
 	// a copy: handing it b itself would make the compiler move every x
 	// that b may view (the raw case's) to the heap.
-	v, err := c.c.Decode(bytes.Clone(b))
-	if err == nil {
-		*x = v
+	return c.decodeGeneral(bytes.Clone(b), x)
+}
+
+// zero sets *x to T's zero value, without a T-sized temporary in the
+// caller's frame: Get's error paths use it on their result.
+func (c itemCodec[T]) zero(x *T) {
+	if c.raw {
+		clear(unsafe.Slice((*byte)(unsafe.Pointer(x)), unsafe.Sizeof(*x)))
+		return
 	}
-	return err
+	c.zeroGeneral(x)
+}
+
+//go:noinline
+func (c itemCodec[T]) zeroGeneral(x *T) {
+	var zero T
+	*x = zero
 }
 
 func (c itemCodec[T]) decode(b []byte) (T, error) {

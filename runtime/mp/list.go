@@ -78,29 +78,35 @@ func (l *List[T]) fail(op string, err error) error {
 }
 
 // Get returns element i.
-func (l *List[T]) Get(i int) (_ T, err error) {
+func (l *List[T]) Get(i int) (x T, err error) {
+	err = l.get(i, &x)
+	return x, err
+}
+
+// get is Get into *x. Get stays small enough to inline, so that the T is the
+// caller's own variable (on the heap beyond 128 KiB), never a temporary in a
+// frame: a raw T may be hundreds of megabytes.
+func (l *List[T]) get(i int, x *T) (err error) {
 	l.valid()
-	var zero T
 	if a := l.ref.Arena; a.Named() {
 		if e := a.Usable(); e != nil {
-			return zero, l.fail("Get", e)
+			return l.fail("Get", e)
 		}
 		defer a.Recover(a.Arm(), &err)
 	}
-	var x T
 	if err := l.l.Lock(); err != nil {
-		return x, l.fail("Get", err)
+		return l.fail("Get", err)
 	}
-	b, err := l.l.Get(i, l.c.dst(&x))
+	b, err := l.l.Get(i, l.c.dst(x))
 	l.l.Unlock()
 	if err == nil {
-		err = l.c.decodeInto(b, &x)
+		err = l.c.decodeInto(b, x)
 	}
 	if err != nil {
-		var zero T
-		return zero, l.fail("Get", err)
+		l.c.zero(x)
+		return l.fail("Get", err)
 	}
-	return x, nil
+	return nil
 }
 
 // Set replaces element i.
@@ -170,9 +176,9 @@ func (l *List[T]) Pop() (x T, ok bool, err error) {
 		err = l.c.decodeInto(b, &x)
 	}
 	if err != nil {
-		var zero T
 		// The element is gone from the List either way.
-		return zero, ok, l.fail("Pop", err)
+		l.c.zero(&x)
+		return x, ok, l.fail("Pop", err)
 	}
 	return x, ok, nil
 }

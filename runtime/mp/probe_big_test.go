@@ -2,6 +2,7 @@ package mp_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -124,3 +125,89 @@ func getBig256(q *mp.Queue[big256]) error {
 }
 
 func TestProbeQueueItemOf256MiB(t *testing.T) { runOnManager(t, bigQueue) }
+
+// bigContainers stores a 256 MiB raw value in a Dict and a List of a
+// Manager and reads it back, as users write it. Dict.Set and List.Append
+// died of stack overflow: the general codec's copies of the value, in
+// branches a raw value never takes, sized their frames; Get's result went
+// through a temporary as large.
+var bigContainers = mp.NewFunc("mp_test.bigContainers", func(ctx context.Context, name string) error {
+	m, err := mp.OpenManager(name)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	d, err := mp.ManagedDict[string, big256](m, "d")
+	if err != nil {
+		return err
+	}
+	l, err := mp.ManagedList[big256](m, "l")
+	if err != nil {
+		return err
+	}
+	x := new(big256)
+	x[5], x[len(x)-1] = 7, 9
+	if err := setBig256(d, l, x); err != nil {
+		return err
+	}
+	if d.Len() != 1 || l.Len() != 1 {
+		return fmt.Errorf("the Dict holds %d values and the List %d, want 1 each", d.Len(), l.Len())
+	}
+	return getBig256From(d, l)
+})
+
+func setBig256(d *mp.Dict[string, big256], l *mp.List[big256], x *big256) error {
+	if err := setDictBig256(d, x); err != nil {
+		return err
+	}
+	return appendBig256(l, x)
+}
+
+//go:noinline
+func setDictBig256(d *mp.Dict[string, big256], x *big256) error {
+	y := *x
+	return d.Set("k", y)
+}
+
+//go:noinline
+func appendBig256(l *mp.List[big256], x *big256) error {
+	y := *x
+	return l.Append(y)
+}
+
+//go:noinline
+func getBig256From(d *mp.Dict[string, big256], l *mp.List[big256]) error {
+	v, ok, err := d.Get("k")
+	if err != nil || !ok {
+		return fmt.Errorf("Dict.Get: %v, %v", ok, err)
+	}
+	if v[5] != 7 || v[len(v)-1] != 9 {
+		return fmt.Errorf("the Dict's value came back as %d...%d, want 7...9", v[5], v[len(v)-1])
+	}
+	e, err := l.Get(0)
+	if err != nil {
+		return err
+	}
+	if e[5] != 7 || e[len(e)-1] != 9 {
+		return fmt.Errorf("the List's element came back as %d...%d, want 7...9", e[5], e[len(e)-1])
+	}
+	return nil
+}
+
+func TestProbeDictAndListValueOf256MiB(t *testing.T) { runOnManager(t, bigContainers) }
+
+// Get of a small raw value still allocates nothing (Get is now a wrapper,
+// inlined, around get).
+func TestProbeSmallGetAllocatesNothing(t *testing.T) {
+	d, err1 := mp.NewDict[int64, int64]()
+	l, err2 := mp.NewList[int64]()
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(d.Set(1, 1), l.Append(2)); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { d.Get(1); l.Get(0) }); n != 0 {
+		t.Fatalf("Dict.Get and List.Get of an int64 allocate %v times, want 0", n)
+	}
+}
