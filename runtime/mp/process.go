@@ -155,6 +155,8 @@ func (p *Process) Done() <-chan struct{} { return p.p.Done() }
 // Kill ends the worker with SIGKILL. It does nothing once the worker exited.
 func (p *Process) Kill() error { return p.p.Kill() }
 
-// Terminate sends SIGTERM, which cancels the context of the worker's
-// function; it is up to the function to return.
+// Terminate asks the worker to stop: the context of its function is
+// cancelled, and it is up to the function to return. (Python's terminate
+// sends SIGTERM; a worker here does not handle SIGTERM, so one sent from
+// elsewhere ends it at once, as it ends a Python worker.)
 func (p *Process) Terminate() error { return p.p.Terminate() }

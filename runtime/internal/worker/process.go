@@ -2,13 +2,13 @@ package worker
 
 import (
 	"bufio"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,8 +43,9 @@ type Process struct {
 
 	stopWatch func() bool // stops the context watch
 
-	mu      sync.Mutex
-	stopped error // why the parent stopped the worker, if it did
+	mu        sync.Mutex
+	stopped   error       // why the parent stopped the worker, if it did
+	stopAsked atomic.Bool // lifelineStop was written
 
 	done chan struct{} // closed once reaped; err is final
 	err  error
@@ -73,8 +74,19 @@ func (p *Process) Wait() error {
 // does nothing.
 func (p *Process) Kill() error { return p.signal(syscall.SIGKILL) }
 
-// Terminate sends SIGTERM to the worker, which cancels its entry's context.
-func (p *Process) Terminate() error { return p.signal(syscall.SIGTERM) }
+// Terminate asks the worker to stop: its entry's context is cancelled, and
+// it is up to the entry to return. Asking a worker that has already exited
+// does nothing.
+func (p *Process) Terminate() error {
+	if p.stopAsked.Swap(true) {
+		return nil // one byte is enough; more could fill the pipe
+	}
+	_, err := p.lifeline.Write([]byte{lifelineStop})
+	if err != nil && !errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("mp: stop worker %q (pid %d): %w", p.name, p.pid, err)
+	}
+	return nil
+}
 
 func (p *Process) signal(sig syscall.Signal) error {
 	// os.Process signals through a pidfd, so a pid reused after the reap
@@ -100,7 +112,7 @@ func (p *Process) stop(cause error) {
 		p.kill()
 		return
 	}
-	_ = p.signal(syscall.SIGTERM)
+	_ = p.Terminate()
 	t := time.AfterFunc(p.cfg.grace, p.kill)
 	go func() {
 		<-p.done
@@ -110,10 +122,14 @@ func (p *Process) stop(cause error) {
 
 func (p *Process) readReplies() {
 	defer close(p.repliesDone)
-	dec := gob.NewDecoder(bufio.NewReader(p.repR))
+	r := bufio.NewReader(p.repR)
 	for {
 		var m reply
-		if err := dec.Decode(&m); err != nil {
+		frame, err := readFrame(r)
+		if err == nil {
+			err = m.unmarshal(frame)
+		}
+		if err != nil {
 			return // EOF: the worker is gone; anything else: it said nothing usable
 		}
 		switch m.Kind {

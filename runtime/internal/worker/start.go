@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
@@ -48,9 +47,9 @@ func WithStdout(w io.Writer) Option { return func(c *config) { c.stdout = w } }
 // standard error.
 func WithStderr(w io.Writer) Option { return func(c *config) { c.stderr = w } }
 
-// WithGrace makes cancellation of Start's context send SIGTERM first, which
-// cancels the entry's context, and SIGKILL only if the worker is still running
-// after d. Without it cancellation kills at once.
+// WithGrace makes cancellation of Start's context ask the worker to stop
+// first, as Terminate does, which cancels the entry's context, and send
+// SIGKILL only if the worker is still running after d. Without it cancellation kills at once.
 func WithGrace(d time.Duration) Option { return func(c *config) { c.grace = d } }
 
 // WithHandshakeTimeout replaces DefaultHandshakeTimeout.
@@ -92,12 +91,16 @@ func Start(ctx context.Context, name string, arg []byte, files []*os.File, opts 
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("mp: start worker %q: %w", name, context.Cause(ctx))
 	}
+	req := request{Name: name, Files: len(files), Arg: arg}.marshal()
+	if len(req) > maxFrame {
+		return nil, fmt.Errorf("mp: start worker %q: the argument is %d bytes, at most %d can be passed", name, len(arg), maxFrame-(len(req)-len(arg)))
+	}
 
 	p, err := launch(name, files, cfg)
 	if err != nil {
 		return nil, err
 	}
-	go p.writeRequest(request{Name: name, Files: len(files), Arg: arg})
+	go p.writeRequest(req)
 	go p.readReplies()
 	go p.readCrash()
 	p.stopWatch = context.AfterFunc(ctx, func() { p.stop(context.Cause(ctx)) })
@@ -222,11 +225,11 @@ func onSpawnerThread(start func() error) error {
 	return <-r.err
 }
 
-func (p *Process) writeRequest(req request) {
+func (p *Process) writeRequest(req []byte) {
 	defer close(p.writeDone)
 	// An error here means the worker is gone or never read; the replies,
 	// or their absence, tell the parent what happened.
-	_ = gob.NewEncoder(p.reqW).Encode(req)
+	_ = writeFrame(p.reqW, req)
 	// The request is the only message: the descriptor need not live as
 	// long as the worker (the pidfd of its exit wait takes its place).
 	p.reqW.Close()

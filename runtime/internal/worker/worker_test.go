@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -212,6 +213,43 @@ func TestKill(t *testing.T) {
 	}
 	if err := p.Kill(); err != nil {
 		t.Fatalf("Kill after exit: %v, want nil", err)
+	}
+}
+
+func TestTerminate(t *testing.T) {
+	r, w := pipe(t)
+	p := mustStart(t, "block", nil, []*os.File{w})
+	w.Close()
+	for range 3 { // asking again is harmless
+		if err := p.Terminate(); err != nil {
+			t.Fatalf("Terminate: %v", err)
+		}
+	}
+	err := p.Wait()
+	var we *Error
+	if !errors.As(err, &we) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait = %v, want the entry's *Error wrapping context.Canceled", err)
+	}
+	if line, _ := bufio.NewReader(r).ReadString('\n'); line != "cancelled\n" {
+		t.Fatalf("the entry wrote %q, want %q", line, "cancelled\n")
+	}
+	if err := p.Terminate(); err != nil {
+		t.Fatalf("Terminate after exit: %v, want nil", err)
+	}
+}
+
+// A SIGTERM from elsewhere ends the worker as it ends any program that does
+// not handle it, as it ends a Python worker: only the parent's Terminate
+// cancels the entry's context.
+func TestSigtermFromElsewhere(t *testing.T) {
+	p := mustStart(t, "ignore", nil, nil)
+	if err := syscall.Kill(p.Pid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := p.Wait()
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Signal != syscall.SIGTERM {
+		t.Fatalf("Wait = %v, want *ExitError killed by SIGTERM", err)
 	}
 }
 
