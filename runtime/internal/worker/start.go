@@ -146,6 +146,9 @@ func launch(name string, files []*os.File, cfg config) (*Process, error) {
 	}
 	cmd.Env = workerEnv(cfg.env)
 	cmd.Stdout, cmd.Stderr = cfg.stdout, cfg.stderr
+	if devNull, err := openDevNull(); err == nil {
+		cmd.Stdin = devNull // else os/exec opens it itself, as it does each time without this
+	}
 	cmd.ExtraFiles = append([]*os.File{reqR, repW, lifeR, crashW}, files...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{}
 	if !cfg.noPdeathsig {
@@ -182,6 +185,12 @@ func launch(name string, files []*os.File, cfg config) (*Process, error) {
 		done:        make(chan struct{}),
 	}, nil
 }
+
+// openDevNull opens /dev/null once for every worker's standard input, which
+// os/exec would otherwise open and close again for each.
+var openDevNull = sync.OnceValues(func() (*os.File, error) {
+	return os.Open(os.DevNull)
+})
 
 // workerEnv is this process's environment with the worker marker set afresh:
 // a worker that starts workers must not pass on its own parent's pid.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -77,6 +78,13 @@ func init() {
 	})
 	Register("ignore", func(ctx context.Context, arg []byte) error {
 		select {} // deaf to cancellation: only SIGKILL ends it
+	})
+	Register("stdin", func(ctx context.Context, arg []byte) error {
+		b, err := io.ReadAll(os.Stdin)
+		if err != nil || len(b) > 0 {
+			return fmt.Errorf("standard input gave %q, %v; want an immediate EOF", b, err)
+		}
+		return nil
 	})
 	Register("block", func(ctx context.Context, arg []byte) error {
 		<-ctx.Done()
@@ -250,6 +258,16 @@ func TestSigtermFromElsewhere(t *testing.T) {
 	var ee *ExitError
 	if !errors.As(err, &ee) || ee.Signal != syscall.SIGTERM {
 		t.Fatalf("Wait = %v, want *ExitError killed by SIGTERM", err)
+	}
+}
+
+// Every worker reads /dev/null as its standard input, though the parent
+// opens it only once.
+func TestStdinIsDevNull(t *testing.T) {
+	for range 3 {
+		if err := mustStart(t, "stdin", nil, nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
