@@ -39,6 +39,7 @@ type Process struct {
 	writeDone   chan struct{}
 	crashDone   chan struct{}
 	outcome     *reply // ok, error or panic, if the worker reported one
+	refused     *reply // the worker's refusal of the request, if it refused
 	crash       []byte
 
 	stopWatch func() bool // stops the context watch
@@ -46,6 +47,7 @@ type Process struct {
 	mu        sync.Mutex
 	stopped   error       // why the parent stopped the worker, if it did
 	stopAsked atomic.Bool // lifelineStop was written
+	startErr  error       // a start without waiting failed its handshake
 
 	done chan struct{} // closed once reaped; err is final
 	err  error
@@ -139,6 +141,9 @@ func (p *Process) readReplies() {
 			}
 			close(p.hello)
 		case replyStarted, replyRefused:
+			if m.Kind == replyRefused {
+				p.refused = &m
+			}
 			select {
 			case p.startReply <- m:
 			default: // a second answer: ignore
@@ -220,7 +225,7 @@ func (p *Process) awaitExit() {
 // parent requested into Wait's error.
 func (p *Process) result() error {
 	p.mu.Lock()
-	stopped := p.stopped
+	stopped, startErr := p.stopped, p.startErr
 	p.mu.Unlock()
 
 	var err error
@@ -233,6 +238,13 @@ func (p *Process) result() error {
 		err = &PanicError{Name: p.name, Pid: p.pid, Value: p.outcome.Msg, Stack: p.outcome.Stack}
 	case stopped != nil:
 		return fmt.Errorf("mp: worker %q (pid %d) stopped: %w", p.name, p.pid, stopped)
+	// The rest can only follow a start that did not wait for the worker.
+	case p.refused != nil:
+		return p.refusal(*p.refused)
+	case startErr != nil:
+		return startErr
+	case !p.reachedMain() && !p.signaled():
+		return fmt.Errorf("mp: start worker %q: the new process (pid %d) ended (%w) without running Main: %w", p.name, p.pid, p.exitError(), ErrNoMain)
 	case len(p.crash) > 0:
 		value, stack := parseCrash(string(p.crash))
 		err = &PanicError{Name: p.name, Pid: p.pid, Value: value, Stack: stack}
@@ -243,6 +255,25 @@ func (p *Process) result() error {
 		return fmt.Errorf("%w (stopped: %w)", err, stopped)
 	}
 	return err
+}
+
+// reachedMain reports whether the worker said hello, that is ran Main.
+func (p *Process) reachedMain() bool {
+	select {
+	case <-p.hello:
+		return true
+	default:
+		return false
+	}
+}
+
+// signaled reports whether a signal ended the worker.
+func (p *Process) signaled() bool {
+	if p.cmd.ProcessState == nil {
+		return false
+	}
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled()
 }
 
 func (p *Process) exitError() error {

@@ -33,6 +33,7 @@ type config struct {
 	stdout, stderr io.Writer
 	grace          time.Duration
 	handshake      time.Duration
+	noWait         bool
 
 	// Knobs for this package's tests, which check each guard on its own.
 	noPdeathsig bool
@@ -51,6 +52,12 @@ func WithStderr(w io.Writer) Option { return func(c *config) { c.stderr = w } }
 // first, as Terminate does, which cancels the entry's context, and send
 // SIGKILL only if the worker is still running after d. Without it cancellation kills at once.
 func WithGrace(d time.Duration) Option { return func(c *config) { c.grace = d } }
+
+// WithoutWait makes Start return as soon as the new process runs, without
+// waiting for it to reach its entry, so that one caller's starts overlap the
+// initialisation of the workers it started before. What would have failed
+// Start (no Main, a refusal, the handshake timeout) is then Wait's error.
+func WithoutWait() Option { return func(c *config) { c.noWait = true } }
 
 // WithHandshakeTimeout replaces DefaultHandshakeTimeout.
 func WithHandshakeTimeout(d time.Duration) Option { return func(c *config) { c.handshake = d } }
@@ -96,8 +103,17 @@ func Start(ctx context.Context, name string, arg []byte, files []*os.File, opts 
 		return nil, fmt.Errorf("mp: start worker %q: the argument is %d bytes, at most %d can be passed", name, len(arg), maxFrame-(len(req)-len(arg)))
 	}
 
+	slots := startSlots()
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("mp: start worker %q: %w", name, context.Cause(ctx))
+	}
+	release := func() { <-slots }
+
 	p, err := launch(name, files, cfg)
 	if err != nil {
+		release()
 		return nil, err
 	}
 	go p.writeRequest(req)
@@ -106,13 +122,31 @@ func Start(ctx context.Context, name string, arg []byte, files []*os.File, opts 
 	p.stopWatch = context.AfterFunc(ctx, func() { p.stop(context.Cause(ctx)) })
 	go p.reap()
 
-	if err := p.handshake(ctx); err != nil {
+	if cfg.noWait {
+		go func() {
+			p.settle(ctx)
+			release()
+		}()
+		return p, nil
+	}
+	err = p.handshake(ctx)
+	release()
+	if err != nil {
 		p.kill()
 		<-p.done
 		return nil, err
 	}
 	return p, nil
 }
+
+// startSlots bounds the workers starting at once, whether their Start waits
+// or not. A starting Go program is runnable nearly all the time, and its
+// sysmon thread wakes every 20µs until it settles: a few hundred of them at
+// once spend the machine on switching between them. Two per core keep every
+// core busy.
+var startSlots = sync.OnceValue(func() chan struct{} {
+	return make(chan struct{}, max(2, 2*runtime.GOMAXPROCS(0)))
+})
 
 // launch creates the pipes and starts the process.
 func launch(name string, files []*os.File, cfg config) (*Process, error) {
@@ -278,6 +312,11 @@ func (p *Process) handshake(ctx context.Context) error {
 	if m.Kind == replyStarted {
 		return nil
 	}
+	return p.refusal(m)
+}
+
+// refusal is the error of a worker that answered the request with a refusal.
+func (p *Process) refusal(m reply) error {
 	switch m.Reason {
 	case refusedNotRegistered:
 		return &notRegisteredError{p.name}
@@ -285,5 +324,32 @@ func (p *Process) handshake(ctx context.Context) error {
 		return fmt.Errorf("mp: start worker %q (pid %d): setup: %s", p.name, p.pid, m.Msg)
 	default:
 		return fmt.Errorf("mp: start worker %q (pid %d): %s", p.name, p.pid, m.Msg)
+	}
+}
+
+// settle follows the handshake of a worker started without waiting, until
+// it runs its entry or cannot. One that does not reach Main in time is
+// killed, and Wait says why. A refusal, or an end before Main, needs nothing
+// here: the worker exits and result reads what it said, or did not say.
+func (p *Process) settle(ctx context.Context) {
+	timer := time.NewTimer(p.cfg.handshake)
+	defer timer.Stop()
+	select {
+	case <-p.hello:
+	case <-p.done:
+		return
+	case <-ctx.Done(): // the context's watch stops the worker
+		return
+	case <-timer.C:
+		p.mu.Lock()
+		p.startErr = fmt.Errorf("mp: start worker %q: the new process (pid %d) did not reach Main within %v: %w", p.name, p.pid, p.cfg.handshake, ErrNoMain)
+		p.mu.Unlock()
+		p.kill()
+		return
+	}
+	select {
+	case <-p.startReply:
+	case <-p.repliesDone:
+	case <-ctx.Done():
 	}
 }

@@ -358,6 +358,74 @@ func TestProgramWithoutMain(t *testing.T) {
 	})
 }
 
+// Started without waiting, a worker reports through Wait what would have
+// failed Start.
+func TestWithoutWait(t *testing.T) {
+	start := func(t *testing.T, name string, arg []byte, files []*os.File, opts ...Option) *Process {
+		t.Helper()
+		p, err := Start(context.Background(), name, arg, files, append(opts, WithoutWait())...)
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		return p
+	}
+	t.Run("runs", func(t *testing.T) {
+		if err := start(t, "ok", []byte("ping"), nil).Wait(); err != nil {
+			t.Fatalf("Wait = %v, want nil", err)
+		}
+	})
+	t.Run("setup fails", func(t *testing.T) {
+		err := start(t, "ok", []byte("ping"), nil, withEnv(setupFailEnv+"=fail")).Wait()
+		if err == nil || !strings.Contains(err.Error(), "setup: setup refused on purpose") {
+			t.Fatalf("Wait = %v, want the setup error", err)
+		}
+	})
+	t.Run("no Main, exits", func(t *testing.T) {
+		err := start(t, "ok", nil, nil, withEnv(noMainEnv+"=exit")).Wait()
+		var ee *ExitError
+		if !errors.Is(err, ErrNoMain) || !errors.As(err, &ee) || ee.Code != 0 {
+			t.Fatalf("Wait = %v, want ErrNoMain and the exit status 0", err)
+		}
+	})
+	t.Run("no Main, hangs", func(t *testing.T) {
+		begin := time.Now()
+		err := start(t, "ok", nil, nil, withEnv(noMainEnv+"=hang"), WithHandshakeTimeout(300*time.Millisecond)).Wait()
+		if !errors.Is(err, ErrNoMain) || !strings.Contains(err.Error(), "did not reach Main within 300ms") {
+			t.Fatalf("Wait = %v, want ErrNoMain after the handshake timeout", err)
+		}
+		if d := time.Since(begin); d < 300*time.Millisecond || d > 5*time.Second {
+			t.Fatalf("Wait took %v, want the 300ms handshake timeout", d)
+		}
+	})
+	t.Run("killed at once", func(t *testing.T) {
+		p := start(t, "ignore", nil, nil)
+		if err := p.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		err := p.Wait()
+		var ee *ExitError
+		if errors.Is(err, ErrNoMain) || !errors.As(err, &ee) || ee.Signal != syscall.SIGKILL {
+			t.Fatalf("Wait = %v, want *ExitError killed by SIGKILL", err)
+		}
+	})
+	t.Run("terminated at once", func(t *testing.T) {
+		// Asked to stop before it even runs Main, the entry still starts,
+		// with its context cancelled.
+		r, w := pipe(t)
+		p := start(t, "block", nil, []*os.File{w})
+		if err := p.Terminate(); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		if err := p.Wait(); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait = %v, want the entry's context.Canceled", err)
+		}
+		if line, _ := bufio.NewReader(r).ReadString('\n'); line != "cancelled\n" {
+			t.Fatalf("the entry wrote %q, want %q", line, "cancelled\n")
+		}
+	})
+}
+
 func withEnv(kv ...string) Option { return func(c *config) { c.env = append(c.env, kv...) } }
 
 func pipe(t *testing.T) (r, w *os.File) {
