@@ -43,6 +43,7 @@ type Process struct {
 	crash       []byte
 
 	stopWatch func() bool // stops the context watch
+	leaveSlot func()      // gives back the start slot (startSlots); idempotent
 
 	mu        sync.Mutex
 	stopped   error       // why the parent stopped the worker, if it did
@@ -124,6 +125,7 @@ func (p *Process) stop(cause error) {
 
 func (p *Process) readReplies() {
 	defer close(p.repliesDone)
+	defer p.leaveSlot()
 	r := bufio.NewReader(p.repR)
 	for {
 		var m reply
@@ -140,6 +142,7 @@ func (p *Process) readReplies() {
 				return
 			}
 			close(p.hello)
+			p.leaveSlot()
 		case replyStarted, replyRefused:
 			if m.Kind == replyRefused {
 				p.refused = &m

@@ -109,13 +109,13 @@ func Start(ctx context.Context, name string, arg []byte, files []*os.File, opts 
 	case <-ctx.Done():
 		return nil, fmt.Errorf("mp: start worker %q: %w", name, context.Cause(ctx))
 	}
-	release := func() { <-slots }
-
 	p, err := launch(name, files, cfg)
 	if err != nil {
-		release()
+		<-slots
 		return nil, err
 	}
+	// The slot is the worker's until it reaches Main, or ends first.
+	p.leaveSlot = sync.OnceFunc(func() { <-slots })
 	go p.writeRequest(req)
 	go p.readReplies()
 	go p.readCrash()
@@ -123,15 +123,10 @@ func Start(ctx context.Context, name string, arg []byte, files []*os.File, opts 
 	go p.reap()
 
 	if cfg.noWait {
-		go func() {
-			p.settle(ctx)
-			release()
-		}()
+		go p.settle(ctx)
 		return p, nil
 	}
-	err = p.handshake(ctx)
-	release()
-	if err != nil {
+	if err := p.handshake(ctx); err != nil {
 		p.kill()
 		<-p.done
 		return nil, err
@@ -140,10 +135,11 @@ func Start(ctx context.Context, name string, arg []byte, files []*os.File, opts 
 }
 
 // startSlots bounds the workers starting at once, whether their Start waits
-// or not. A starting Go program is runnable nearly all the time, and its
-// sysmon thread wakes every 20µs until it settles: a few hundred of them at
-// once spend the machine on switching between them. Two per core keep every
-// core busy.
+// or not: a worker holds a slot from its fork until it reaches Main, which is
+// most of a start. A starting Go program is runnable nearly all the time, and
+// its sysmon thread wakes every 20µs until it settles: a few hundred of them
+// at once spend the machine on switching between them. Two per core keep
+// every core busy.
 var startSlots = sync.OnceValue(func() chan struct{} {
 	return make(chan struct{}, max(2, 2*runtime.GOMAXPROCS(0)))
 })
@@ -327,29 +323,21 @@ func (p *Process) refusal(m reply) error {
 	}
 }
 
-// settle follows the handshake of a worker started without waiting, until
-// it runs its entry or cannot. One that does not reach Main in time is
-// killed, and Wait says why. A refusal, or an end before Main, needs nothing
-// here: the worker exits and result reads what it said, or did not say.
+// settle bounds the handshake of a worker started without waiting: one that
+// does not reach Main in time is killed, and Wait says why. A refusal, or an
+// end before Main, needs nothing here: the worker exits and result reads
+// what it said, or did not say.
 func (p *Process) settle(ctx context.Context) {
 	timer := time.NewTimer(p.cfg.handshake)
 	defer timer.Stop()
 	select {
 	case <-p.hello:
 	case <-p.done:
-		return
 	case <-ctx.Done(): // the context's watch stops the worker
-		return
 	case <-timer.C:
 		p.mu.Lock()
 		p.startErr = fmt.Errorf("mp: start worker %q: the new process (pid %d) did not reach Main within %v: %w", p.name, p.pid, p.cfg.handshake, ErrNoMain)
 		p.mu.Unlock()
 		p.kill()
-		return
-	}
-	select {
-	case <-p.startReply:
-	case <-p.repliesDone:
-	case <-ctx.Done():
 	}
 }

@@ -426,6 +426,34 @@ func TestWithoutWait(t *testing.T) {
 	})
 }
 
+// Starts wait for a slot while startSlots workers are still on their way to
+// Main, and a worker that never gets there gives its slot back when the
+// handshake timeout kills it.
+func TestStartSlots(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	hung := make([]*Process, cap(startSlots()))
+	for i := range hung {
+		p, err := Start(context.Background(), "ok", nil, nil, WithoutWait(), withEnv(noMainEnv+"=hang"), WithHandshakeTimeout(timeout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hung[i] = p
+	}
+	begin := time.Now()
+	p := mustStart(t, "ok", []byte("ping"), nil)
+	if d := time.Since(begin); d < timeout/2 {
+		t.Fatalf("Start took %v with every slot held by a worker that never reaches Main; want it to wait for the %v timeout", d, timeout)
+	}
+	if err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hung {
+		if err := h.Wait(); !errors.Is(err, ErrNoMain) {
+			t.Fatalf("hung worker: Wait = %v, want ErrNoMain", err)
+		}
+	}
+}
+
 func withEnv(kv ...string) Option { return func(c *config) { c.env = append(c.env, kv...) } }
 
 func pipe(t *testing.T) (r, w *os.File) {
