@@ -305,6 +305,20 @@ func start[A any](t testing.TB, f *mp.Func[A], arg A) *mp.Process {
 	return p
 }
 
+// awaitReady waits until n workers have counted themselves in ready, so that
+// a benchmark times the work and not the workers' start (Start returns before
+// its worker runs).
+func awaitReady(t testing.TB, ready *mp.Int[int32], n int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for ready.Load() < int32(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d workers ready after a minute", ready.Load(), n)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
 func joinAll(t testing.TB, ps []*mp.Process) {
 	t.Helper()
 	for _, p := range ps {
