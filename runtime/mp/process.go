@@ -170,6 +170,11 @@ func (p *Process) Pid() int { return p.p.Pid() }
 // cancellation killed the worker. Every call returns the same.
 func (p *Process) Join() error { return p.p.Wait() }
 
+// WaitRunning waits until the worker runs its function, which Start does not
+// (except for each Func's first start). It returns nil once the function
+// runs, Join's error if the worker ended before it could, or ctx's error.
+func (p *Process) WaitRunning(ctx context.Context) error { return p.p.WaitRunning(ctx) }
+
 // Done is closed when the worker has exited, for selecting with a timeout.
 func (p *Process) Done() <-chan struct{} { return p.p.Done() }
 

@@ -282,6 +282,12 @@ func TestStartOverlapsWorkerStart(t *testing.T) {
 	if d := time.Since(begin); d >= slow {
 		t.Fatalf("Start took %v: it waited for a worker that reaches Main after %v", d, slow)
 	}
+	if err := p.WaitRunning(ctx); err != nil {
+		t.Fatalf("WaitRunning: %v", err)
+	}
+	if d := time.Since(begin); d < slow {
+		t.Fatalf("WaitRunning returned after %v, before the worker's %v delay", d, slow)
+	}
 	if err := p.Join(); err != nil {
 		t.Fatal(err)
 	}

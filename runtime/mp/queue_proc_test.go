@@ -296,9 +296,14 @@ func queueFixture(t *testing.T, items int, opts ...mp.QueueOption) (*mp.Queue[[]
 	return q, seen, bad
 }
 
+// start starts a worker and waits until it runs the function, so that a
+// test that kills it kills it at work.
 func start[A any](t testing.TB, f *mp.Func[A], arg A) *mp.Process {
 	t.Helper()
 	p, err := f.Start(context.Background(), arg)
+	if err == nil {
+		err = p.WaitRunning(context.Background())
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

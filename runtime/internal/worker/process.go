@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ type Process struct {
 	reqW, repR, lifeline, crashR *os.File
 
 	hello       chan struct{} // closed on the worker's hello
+	running     chan struct{} // closed on the started reply: the entry runs
 	startReply  chan reply    // started or refused
 	repliesDone chan struct{} // readReplies returned; outcome is final
 	writeDone   chan struct{}
@@ -62,6 +64,25 @@ func (p *Process) Name() string { return p.name }
 
 // Done is closed when the worker has exited and Wait would not block.
 func (p *Process) Done() <-chan struct{} { return p.done }
+
+// WaitRunning waits until the worker runs its entry, as Start does without
+// WithoutWait. It returns nil once the entry runs, Wait's error if the
+// worker ended before, or ctx's error.
+func (p *Process) WaitRunning(ctx context.Context) error {
+	select {
+	case <-p.running:
+		return nil
+	case <-p.done:
+		select {
+		case <-p.running:
+			return nil
+		default:
+			return p.err
+		}
+	case <-ctx.Done():
+		return fmt.Errorf("mp: worker %q (pid %d): wait until it runs: %w", p.name, p.pid, context.Cause(ctx))
+	}
+}
 
 // Wait waits for the worker to exit and tells how it ended: nil when its
 // entry returned nil; an *Error carrying the entry's error; a *PanicError; an
@@ -146,6 +167,8 @@ func (p *Process) readReplies() {
 		case replyStarted, replyRefused:
 			if m.Kind == replyRefused {
 				p.refused = &m
+			} else {
+				close(p.running)
 			}
 			select {
 			case p.startReply <- m:

@@ -208,6 +208,7 @@ func launch(name string, files []*os.File, cfg config) (*Process, error) {
 		lifeline:    lifeW,
 		crashR:      crashR,
 		hello:       make(chan struct{}),
+		running:     make(chan struct{}),
 		startReply:  make(chan reply, 1),
 		repliesDone: make(chan struct{}),
 		writeDone:   make(chan struct{}),

@@ -370,14 +370,32 @@ func TestWithoutWait(t *testing.T) {
 		return p
 	}
 	t.Run("runs", func(t *testing.T) {
-		if err := start(t, "ok", []byte("ping"), nil).Wait(); err != nil {
+		p := start(t, "ok", []byte("ping"), nil)
+		if err := p.WaitRunning(context.Background()); err != nil {
+			t.Fatalf("WaitRunning = %v, want nil", err)
+		}
+		if err := p.Wait(); err != nil {
 			t.Fatalf("Wait = %v, want nil", err)
 		}
 	})
 	t.Run("setup fails", func(t *testing.T) {
-		err := start(t, "ok", []byte("ping"), nil, withEnv(setupFailEnv+"=fail")).Wait()
+		p := start(t, "ok", []byte("ping"), nil, withEnv(setupFailEnv+"=fail"))
+		running := p.WaitRunning(context.Background())
+		err := p.Wait()
 		if err == nil || !strings.Contains(err.Error(), "setup: setup refused on purpose") {
 			t.Fatalf("Wait = %v, want the setup error", err)
+		}
+		if running != err {
+			t.Fatalf("WaitRunning = %v, want Wait's error %v", running, err)
+		}
+	})
+	t.Run("WaitRunning gives up with its context", func(t *testing.T) {
+		p := start(t, "ok", nil, nil, withEnv(noMainEnv+"=hang"))
+		defer p.Kill()
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		if err := p.WaitRunning(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("WaitRunning = %v, want context.DeadlineExceeded", err)
 		}
 	})
 	t.Run("no Main, exits", func(t *testing.T) {
