@@ -75,7 +75,10 @@ func NewBarrier(parties int) (*Barrier, error) {
 	return b, nil
 }
 
-func (b *Barrier) st() *barrierState { b.valid(); return syncState[barrierState](&b.syncObj) }
+func (b *Barrier) st() *barrierState {
+	b.valid("Barrier", "NewBarrier")
+	return syncState[barrierState](&b.syncObj)
+}
 
 // lock takes the state's lock. A holder that died inside left at most one
 // change half made, which the order of the stores makes visible: a round
@@ -166,7 +169,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		return index, nil
 	}
 	st.mu.Unlock()
-	for turn := 0; ; turn++ {
+	for {
 		seen := st.w.Seq()
 		b.lock(st)
 		switch {
@@ -186,7 +189,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 			st.w.Notify(0)
 			return index, fmt.Errorf("mp: Barrier.Wait: %w", ctx.Err())
 		}
-		missing, watch := b.missing(st, round, turn)
+		missing, watch := b.missing(st, round)
 		if missing {
 			st.broken = brokenDeath
 			st.mu.Unlock()
@@ -194,15 +197,18 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 			return index, brokenError(brokenDeath)
 		}
 		st.mu.Unlock()
-		st.w.Sleep(ctx, b.ref.Arena, seen, watch, syncRecheck)
+		// Every live member yet to arrive is watched: a death among them
+		// wakes this sleep, and a member that joins later wakes it too
+		// (see GobDecode), so nothing needs polling.
+		st.w.SleepAny(ctx, b.ref.Arena, seen, watch, syncBackstop)
 	}
 }
 
 // missing reports whether the round cannot fill: a member died without
 // arriving in it, and too few live members have yet to arrive. (Too few
 // alone is no proof: parties may not have received the barrier yet.) It also
-// picks a live member that has yet to arrive, to watch. st.mu is held.
-func (b *Barrier) missing(st *barrierState, round uint32, turn int) (bool, uint32) {
+// returns the live members that have yet to arrive, to watch. st.mu is held.
+func (b *Barrier) missing(st *barrierState, round uint32) (bool, []uint32) {
 	var candidates []uint32
 	died := st.lost != 0
 	for i := range st.members {
@@ -217,12 +223,9 @@ func (b *Barrier) missing(st *barrierState, round uint32, turn int) (bool, uint3
 		}
 	}
 	if died && len(candidates) < int(st.parties-st.arrived) {
-		return true, 0
+		return true, nil
 	}
-	if len(candidates) == 0 {
-		return false, 0
-	}
-	return false, candidates[turn%len(candidates)]
+	return false, candidates
 }
 
 // Abort breaks the barrier: parties waiting now, and any that wait later
@@ -273,9 +276,13 @@ func (b *Barrier) GobDecode(data []byte) error {
 	}
 	st := b.st()
 	b.lock(st)
-	defer st.mu.Unlock()
-	if _, ok := b.join(st); !ok {
+	_, ok := b.join(st)
+	st.mu.Unlock()
+	if !ok {
 		return fmt.Errorf("mp: decode Barrier: more than %d processes hold it", maxParties)
 	}
+	// Waiters watch the members yet to arrive: they look again, and watch
+	// this one too.
+	st.w.Notify(0)
 	return nil
 }

@@ -159,6 +159,7 @@ func (o *ownLock) tryLockErr() (err error) {
 // lockContext returns nil, rlock.ErrOwnerDead (lock held), ctx's error (lock
 // not held) or ErrCorrupt, for the caller to wrap.
 func (o *ownLock) lockContext(ctx context.Context) (err error) {
+	ctx = orBackground(ctx)
 	if a := o.ref.Arena; o.named {
 		if e := a.Usable(); e != nil {
 			return e

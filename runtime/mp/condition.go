@@ -82,7 +82,7 @@ func NewCondition(lock sync.Locker) (*Condition, error) {
 		l.valid()
 		c.lock = l
 	case *RLock:
-		l.valid()
+		l.valid("RLock", "NewRLock")
 		c.rlock = l
 	default:
 		return nil, fmt.Errorf("mp: NewCondition: the lock is a %T; want an *mp.Lock or *mp.RLock, which other processes can share", lock)
@@ -93,11 +93,14 @@ func NewCondition(lock sync.Locker) (*Condition, error) {
 	return c, nil
 }
 
-func (c *Condition) st() *condState { c.valid(); return syncState[condState](&c.syncObj) }
+func (c *Condition) st() *condState {
+	c.valid("Condition", "NewCondition")
+	return syncState[condState](&c.syncObj)
+}
 
 // Lock takes the condition's lock.
 func (c *Condition) Lock() {
-	c.valid()
+	c.valid("Condition", "NewCondition")
 	if c.lock != nil {
 		c.lock.Lock()
 	} else {
@@ -107,7 +110,7 @@ func (c *Condition) Lock() {
 
 // Unlock releases the condition's lock.
 func (c *Condition) Unlock() {
-	c.valid()
+	c.valid("Condition", "NewCondition")
 	if c.lock != nil {
 		c.lock.Unlock()
 	} else {

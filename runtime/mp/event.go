@@ -31,7 +31,10 @@ func NewEvent() (*Event, error) {
 	return e, nil
 }
 
-func (e *Event) st() *eventState { e.valid(); return syncState[eventState](&e.syncObj) }
+func (e *Event) st() *eventState {
+	e.valid("Event", "NewEvent")
+	return syncState[eventState](&e.syncObj)
+}
 
 // Set raises the flag and wakes every process waiting for it.
 func (e *Event) Set() {

@@ -52,7 +52,7 @@ func NewJoinableQueue[T any](opts ...QueueOption) (*JoinableQueue[T], error) {
 }
 
 func (j *JoinableQueue[T]) st() *joinState {
-	j.valid()
+	j.valid("JoinableQueue", "NewJoinableQueue")
 	return syncState[joinState](&j.syncObj)
 }
 
@@ -180,7 +180,7 @@ func (j *JoinableQueue[T]) TaskDone() error {
 func (j *JoinableQueue[T]) Join(ctx context.Context) error {
 	st := j.st()
 	ctx = orBackground(ctx)
-	for turn := 0; ; turn++ {
+	for {
 		seen := st.w.Seq()
 		j.lock(st)
 		var busy []uint32
@@ -203,14 +203,9 @@ func (j *JoinableQueue[T]) Join(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("mp: JoinableQueue.Join: %w", err)
 		}
-		watch, backstop := uint32(0), syncBackstop
-		if len(busy) > 0 {
-			watch = busy[turn%len(busy)]
-			if len(busy) > 1 {
-				backstop = syncRecheck
-			}
-		}
-		st.w.Sleep(ctx, j.ref.Arena, seen, watch, backstop)
+		// Every process with a task in hand is watched: a death among them
+		// wakes this sleep, and the next turn fails its tasks.
+		st.w.SleepAny(ctx, j.ref.Arena, seen, busy, syncBackstop)
 	}
 }
 

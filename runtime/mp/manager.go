@@ -139,6 +139,9 @@ func (m *Manager) Names() (_ []string, err error) {
 // not be used afterwards. The Manager and its objects stay for other
 // processes and later OpenManager calls until Unlink.
 func (m *Manager) Close() error {
+	if m == nil || m.a == nil {
+		return fmt.Errorf("mp: Manager.Close: %w", errNoManager)
+	}
 	if m.closed.Swap(true) {
 		return nil
 	}
@@ -174,6 +177,9 @@ func UnlinkManager(name string) error {
 }
 
 func (m *Manager) use() error {
+	if m == nil || m.a == nil {
+		return fmt.Errorf("mp: %w", errNoManager)
+	}
 	if m.closed.Load() {
 		return fmt.Errorf("mp: Manager %q: %w", m.name, errManagerClosed)
 	}
@@ -183,7 +189,10 @@ func (m *Manager) use() error {
 	return nil
 }
 
-var errManagerClosed = errors.New("manager is closed")
+var (
+	errManagerClosed = errors.New("manager is closed")
+	errNoManager     = errors.New("a nil or zero Manager: make one with NewManager or OpenManager")
+)
 
 // ManagedDict returns the Dict called name in m, making it if m has none. A
 // second program that opens the Manager finds the same Dict by its name. It

@@ -70,7 +70,10 @@ func NewPipe[T any](duplex bool, opts ...QueueOption) (*Conn[T], *Conn[T], error
 	return a, b, nil
 }
 
-func (c *Conn[T]) st() *pipeState { c.valid(); return syncState[pipeState](&c.syncObj) }
+func (c *Conn[T]) st() *pipeState {
+	c.valid("Conn", "NewPipe")
+	return syncState[pipeState](&c.syncObj)
+}
 
 // peerGone reports whether the other end is closed or its process dead.
 func (c *Conn[T]) peerGone(st *pipeState) bool {

@@ -321,6 +321,10 @@ func (p *Pool[A, R]) Apply(ctx context.Context, x A) (R, error) {
 }
 
 func (p *Pool[A, R]) submit(ctx context.Context, inputs []A, chunk int, s sink[R]) error {
+	if p.f == nil {
+		// A zero Pool has no workers: its inputs would wait forever.
+		return fmt.Errorf("mp: use of a %s not made by NewPool", p.typeName())
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("mp: Pool: %w", err)
 	}

@@ -185,6 +185,9 @@ func (q *Queue[T]) valid() {
 	if q.r == nil {
 		panic(fmt.Sprintf("mp: use of a Queue[%s] not made by NewQueue", reflect.TypeFor[T]()))
 	}
+	if q.ref.Arena.Closed() {
+		panic(fmt.Sprintf("mp: use of a Queue[%s] after its Manager was closed", reflect.TypeFor[T]()))
+	}
 }
 
 // GobEncode sends the queue's handle to another process of the family, as a

@@ -44,7 +44,10 @@ func NewRLock() (*RLock, error) {
 	return l, nil
 }
 
-func (l *RLock) st() *rlockState { l.valid(); return syncState[rlockState](&l.syncObj) }
+func (l *RLock) st() *rlockState {
+	l.valid("RLock", "NewRLock")
+	return syncState[rlockState](&l.syncObj)
+}
 
 // goid returns the calling goroutine's id, which Go offers only in the
 // header of a stack trace ("goroutine 18 [running]:").

@@ -74,7 +74,10 @@ func newSemaphore(n int, bounded bool) (*Semaphore, error) {
 	return s, nil
 }
 
-func (s *Semaphore) st() *semState { s.valid(); return syncState[semState](&s.syncObj) }
+func (s *Semaphore) st() *semState {
+	s.valid("Semaphore", "NewSemaphore")
+	return syncState[semState](&s.syncObj)
+}
 
 // lock takes the state's lock; after a holder died inside it, the free
 // count is recomputed from the accounts.
@@ -104,7 +107,7 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 		}
 		s.lock(st)
 		seen := st.w.Seq()
-		free, watch, many := st.free, s.someHolder(st, round), s.holderCount(st) > 1
+		free, watch := st.free, s.otherHolders(st)
 		st.mu.Unlock()
 		if free > 0 {
 			continue
@@ -112,11 +115,9 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("mp: Semaphore.Acquire: %w", err)
 		}
-		backstop := syncBackstop
-		if many {
-			backstop = syncRecheck
-		}
-		if st.w.Sleep(ctx, s.ref.Arena, seen, watch, backstop) || many {
+		// Every other holder is watched: the death of any wakes this
+		// sleep, and its permits come back.
+		if st.w.SleepAny(ctx, s.ref.Arena, seen, watch, syncBackstop) {
 			s.heal(st)
 		}
 	}
@@ -166,29 +167,16 @@ func (s *Semaphore) take(st *semState) (bool, error) {
 	return true, nil
 }
 
-// someHolder picks a holder to watch while sleeping, a different one each
-// round when there are several. The caller holds st.mu.
-func (s *Semaphore) someHolder(st *semState, round int) uint32 {
+// otherHolders returns the processes other than this one that hold
+// permits, to watch while sleeping. st.mu is held.
+func (s *Semaphore) otherHolders(st *semState) []uint32 {
 	var ids []uint32
 	for i := range st.holders {
 		if h := st.holders[i]; h.n > 0 && h.id != s.self {
 			ids = append(ids, h.id)
 		}
 	}
-	if len(ids) == 0 {
-		return 0
-	}
-	return ids[round%len(ids)]
-}
-
-func (s *Semaphore) holderCount(st *semState) int {
-	n := 0
-	for i := range st.holders {
-		if st.holders[i].n > 0 && st.holders[i].id != s.self {
-			n++
-		}
-	}
-	return n
+	return ids
 }
 
 // heal returns the permits of dead holders, and reports whether it did.

@@ -18,12 +18,10 @@ import (
 
 const (
 	syncVersion = 1
-	// syncBackstop bounds a sleep that watches at most one process: it only
-	// covers a wake-up lost to a notifier killed mid-notify.
+	// syncBackstop bounds a sleep: it is not how deaths are noticed (the
+	// processes a sleeper depends on are watched), it only covers a wake-up
+	// lost to a notifier killed mid-notify.
 	syncBackstop = time.Second
-	// syncRecheck bounds a sleep that depends on several processes, of
-	// which it watches one: the others' liveness is checked this often.
-	syncRecheck = 100 * time.Millisecond
 )
 
 func syncFP(what string) uint64 {
@@ -49,9 +47,11 @@ func (o *syncObj) init(what string, size uintptr) error {
 	return nil
 }
 
-func (o *syncObj) valid() {
+// valid panics unless the handle was made by a constructor. A zero handle
+// has no what of its own: the caller names its type and constructor.
+func (o *syncObj) valid(what, constructor string) {
 	if o.ref.Data == nil {
-		panic(fmt.Sprintf("mp: use of a %s not made by New%s", o.what, o.what))
+		panic(fmt.Sprintf("mp: use of a %s not made by %s", what, constructor))
 	}
 }
 

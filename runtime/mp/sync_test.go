@@ -97,7 +97,7 @@ func newSyncArgs(t *testing.T) syncArgs {
 	return syncArgs{Ready: ready, Woke: woke, Go: goFlag, Results: results}
 }
 
-func startN(t *testing.T, f *mp.Func[syncArgs], a syncArgs, n int) []*mp.Process {
+func startN[A any](t *testing.T, f *mp.Func[A], a A, n int) []*mp.Process {
 	t.Helper()
 	var ps []*mp.Process
 	for range n {

@@ -16,6 +16,7 @@ package arena
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"runtime/debug"
 	"unsafe"
 
@@ -25,9 +26,13 @@ import (
 // Named reports whether a is a named arena, whose file others may shrink.
 func (a *Arena) Named() bool { return a.named }
 
-// Usable returns an error wrapping ErrCorrupt once a fault was caught in a's
-// memory, and nil before.
+// Usable returns an error wrapping fs.ErrClosed once a was closed (its
+// memory is unmapped: a handle used after its Manager's Close), one wrapping
+// ErrCorrupt once a fault was caught in a's memory, and nil before.
 func (a *Arena) Usable() error {
+	if a.closed.Load() {
+		return fmt.Errorf("used after its Manager was closed: %w", fs.ErrClosed)
+	}
 	if a.broken.Load() {
 		return fmt.Errorf("%w: the file behind this shared memory was truncated or replaced", ErrCorrupt)
 	}

@@ -76,30 +76,57 @@ type sleeper struct {
 // process holder dies, or until backstop passes; it reports whether holder is
 // known to be dead. See the contract above.
 func (a *Arena) Sleep(word *uint32, val, holder, bump uint32, backstop time.Duration) (holderDead bool) {
-	i := slotOf(holder)
-	if holder == 0 || holder == a.self || i < 0 {
-		if holder != 0 && holder != a.self {
-			return true // names no slot: a corrupt word, dead for all purposes
+	return a.SleepAny(word, val, []uint32{holder}, bump, backstop)
+}
+
+// SleepAny is Sleep for several processes: it also returns when any of
+// holders dies, and reports whether one is known to be dead. Each holder is
+// watched by its slot's watcher, so a waiter that depends on several
+// processes (barrier parties, semaphore holders) need not poll them. Ids 0
+// and this process's own are ignored.
+func (a *Arena) SleepAny(word *uint32, val uint32, holders []uint32, bump uint32, backstop time.Duration) (anyDead bool) {
+	var (
+		s         = &sleeper{word: word, bump: bump}
+		buf       [4]*watcher
+		ws        = buf[:0]
+		unwatched bool // some holder could not be watched: look at it after
+	)
+	d := backstop
+	for _, h := range holders {
+		if h == 0 || h == a.self {
+			continue
 		}
-		futex.Wait(word, val, backstop)
-		return false
-	}
-	s := &sleeper{word: word, bump: bump}
-	w := a.subscribe(i, holder, s)
-	if w == nil {
-		futex.Wait(word, val, min(backstop, pollInterval))
-		return !a.Alive(holder)
+		i := slotOf(h)
+		if i < 0 {
+			anyDead = true // names no slot: a corrupt word, dead for all purposes
+			break
+		}
+		if w := a.subscribe(i, h, s); w != nil {
+			ws = append(ws, w)
+		} else {
+			unwatched = true
+			d = min(d, pollInterval)
+		}
 	}
 	start := time.Now()
-	futex.Wait(word, val, backstop)
-	a.watch.Lock()
-	delete(w.subs, s)
-	dead := w.dead
-	a.watch.Unlock()
-	if !dead && time.Since(start) >= backstop {
-		return !a.Alive(holder)
+	if !anyDead {
+		futex.Wait(word, val, d)
 	}
-	return dead
+	a.watch.Lock()
+	for _, w := range ws {
+		delete(w.subs, s)
+		anyDead = anyDead || w.dead
+	}
+	a.watch.Unlock()
+	if anyDead || (!unwatched && time.Since(start) < d) {
+		return anyDead
+	}
+	for _, h := range holders {
+		if h != 0 && h != a.self && !a.Alive(h) {
+			return true
+		}
+	}
+	return false
 }
 
 // subscribe adds s to the watcher of slot i for holder, starting one if

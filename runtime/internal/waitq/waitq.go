@@ -10,12 +10,12 @@
 // a system call only while some sleeper is counted in.
 //
 // A sleeper may name one process whose death should end its sleep (a
-// semaphore holder, a barrier party): Owners.Sleep (the arena's) watches it
-// with a lock the kernel drops at its death, without polling. Sleeps are
-// also bounded by a backstop the caller gives, which covers a wake-up lost
-// to a notifier killed between its change and its Notify, and lets a caller
-// that depends on several processes look at the others (Alive is one
-// system call). Callers re-check their condition each time Sleep returns.
+// lock's holder), or several (a semaphore's holders, a barrier's parties
+// yet to arrive): Owners.Sleep and ManyOwners.SleepAny (the arena's) watch
+// them with locks the kernel drops at their death, without polling. Sleeps
+// are also bounded by a backstop the caller gives, which covers a wake-up
+// lost to a notifier killed between its change and its Notify. Callers
+// re-check their condition each time Sleep returns.
 package waitq
 
 import (
@@ -85,10 +85,35 @@ type Owners interface {
 	Sleep(word *uint32, val, holder, bump uint32, backstop time.Duration) (holderDead bool)
 }
 
+// ManyOwners also watches several processes in one sleep; the arena
+// implements it.
+type ManyOwners interface {
+	Owners
+	SleepAny(word *uint32, val uint32, holders []uint32, bump uint32, backstop time.Duration) (anyDead bool)
+}
+
 // Sleep waits until the sequence number differs from seen, until the
 // process holder dies (0 for none; then it reports true), until d passes,
 // until ctx is done, or spuriously. Callers re-check their condition.
 func (w *Word) Sleep(ctx context.Context, o Owners, seen, holder uint32, d time.Duration) (holderDead bool) {
+	return w.sleep(ctx, seen, func() bool {
+		if holder == 0 {
+			futex.Wait(&w.seq, seen, d)
+			return false
+		}
+		return o.Sleep(&w.seq, seen, holder, 1, d)
+	})
+}
+
+// SleepAny is Sleep watching every process of holders: it returns when any
+// of them dies, and then reports true.
+func (w *Word) SleepAny(ctx context.Context, o ManyOwners, seen uint32, holders []uint32, d time.Duration) (anyDead bool) {
+	return w.sleep(ctx, seen, func() bool { return o.SleepAny(&w.seq, seen, holders, 1, d) })
+}
+
+// sleep counts the caller in as a sleeper and runs wait unless the
+// sequence number moved from seen; ctx's end moves it.
+func (w *Word) sleep(ctx context.Context, seen uint32, wait func() bool) (dead bool) {
 	if ctx.Done() != nil {
 		if ctx.Err() != nil {
 			return false
@@ -102,14 +127,10 @@ func (w *Word) Sleep(ctx context.Context, o Owners, seen, holder uint32, d time.
 	// The count goes in before the sequence number is re-read, so a
 	// notifier that moved it meanwhile saw the sleeper and wakes it.
 	if atomic.LoadUint32(&w.seq) == seen {
-		if holder == 0 {
-			futex.Wait(&w.seq, seen, d)
-		} else {
-			holderDead = o.Sleep(&w.seq, seen, holder, 1, d)
-		}
+		dead = wait()
 	}
 	atomic.AddUint32(&w.sleepers, ^uint32(0))
-	return holderDead
+	return dead
 }
 
 // Sleepers returns how many sleepers are counted in: a diagnostic, stale as
