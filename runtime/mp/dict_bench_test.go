@@ -109,9 +109,7 @@ func benchProcs(b *testing.B, procs int, hot bool) {
 		}
 		ps = append(ps, p)
 	}
-	for ready.Load() != int32(procs) {
-		time.Sleep(100 * time.Microsecond)
-	}
+	awaitReady(b, ready, procs)
 	b.ResetTimer()
 	t0 := time.Now()
 	start.Store(1)

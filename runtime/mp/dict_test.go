@@ -298,13 +298,15 @@ func TestDictUpdateAcrossProcesses(t *testing.T) {
 }
 
 type dictChurner struct {
-	D  *mp.Dict[int, string]
-	L  *mp.List[int]
-	ID int
+	D     *mp.Dict[int, string]
+	L     *mp.List[int]
+	ID    int
+	Ready *mp.Int[int32] // each churner adds 1 once it runs
 }
 
 var dictChurn = mp.NewFunc("mp_test.dictChurn", func(ctx context.Context, a dictChurner) error {
 	r := rand.New(rand.NewPCG(uint64(a.ID), 9))
+	a.Ready.Add(1)
 	for ctx.Err() == nil {
 		k := r.IntN(200)
 		var err error
@@ -340,13 +342,19 @@ func TestContainersSurviveKilledWriters(t *testing.T) {
 	r := rand.New(rand.NewPCG(10, 11))
 	for round := range 8 {
 		var ps []*mp.Process
+		ready, err := mp.NewInt[int32](0)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for id := range 3 {
-			p, err := dictChurn.Start(context.Background(), dictChurner{D: d, L: l, ID: round*3 + id})
+			p, err := dictChurn.Start(context.Background(), dictChurner{D: d, L: l, ID: round*3 + id, Ready: ready})
 			if err != nil {
 				t.Fatal(err)
 			}
 			ps = append(ps, p)
 		}
+		// Killed while they churn, not while they start.
+		awaitReady(t, ready, len(ps))
 		time.Sleep(time.Duration(20+r.IntN(80)) * time.Millisecond)
 		for _, p := range ps {
 			p.Kill()

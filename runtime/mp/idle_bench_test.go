@@ -10,10 +10,9 @@ package mp_test
 // sleep for idleFor and reports the CPU seconds they used meanwhile, how long
 // they took to start, and the CPU time of the starts per worker (which a
 // loaded machine inflates far less than the wall time). starters is how many
-// goroutines call Start side by side (Start is safe for concurrent use): a
-// worker's start is mostly the Go runtime and package initialisation of a
-// fresh process, on one core, interleaved with waits for the parent, so two
-// per core keep every core busy; starters=1 is the plain loop.
+// goroutines call Start side by side (Start is safe for concurrent use);
+// starters=1 is the plain loop, which keeps every core busy as well, since
+// Start returns before its worker has initialised (after each Func's first).
 
 import (
 	"errors"

@@ -137,17 +137,13 @@ func NewPool[A, R any](f *PoolFunc[A, R], workers int, opts ...PoolOption) (*Poo
 		return nil, fmt.Errorf("mp: NewPool %q: MaxTasksPerWorker(%d) is negative", f.name, p.cfg.maxTasks)
 	}
 	p.cond = sync.NewCond(&p.mu)
-	for range workers {
-		s, err := newPoolSlot(p)
-		if err != nil {
-			p.Terminate()
-			for _, s := range p.slots {
-				<-s.proc.Done()
-				s.free()
-			}
-			return nil, fmt.Errorf("mp: NewPool %q: %w", f.name, err)
+	if err := p.startSlots(workers); err != nil {
+		p.Terminate()
+		for _, s := range p.slots {
+			<-s.proc.Done()
+			s.free()
 		}
-		p.slots = append(p.slots, s)
+		return nil, fmt.Errorf("mp: NewPool %q: %w", f.name, err)
 	}
 	for _, s := range p.slots {
 		p.exited.Add(2)
@@ -163,6 +159,36 @@ func NewPool[A, R any](f *PoolFunc[A, R], workers int, opts ...PoolOption) (*Poo
 		}
 	}()
 	return p, nil
+}
+
+// startSlots starts the pool's workers from two goroutines per core: a start
+// waits for its worker to run, and the wait is mostly the new process's
+// initialisation, which the others' overlap. p.slots keeps the order of the
+// slots and holds only those that started; the error is the first slot's
+// that failed.
+func (p *Pool[A, R]) startSlots(workers int) error {
+	slots := make([]*poolSlot[A, R], workers)
+	errs := make([]error, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, max(2, 2*runtime.GOMAXPROCS(0))) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < workers; i = int(next.Add(1) - 1) {
+				slots[i], errs[i] = newPoolSlot(p)
+			}
+		})
+	}
+	wg.Wait()
+	var first error
+	for i, s := range slots {
+		if s != nil {
+			p.slots = append(p.slots, s)
+		}
+		if first == nil {
+			first = errs[i] // the others, if any, failed alike
+		}
+	}
+	return first
 }
 
 // Workers returns the pids of the pool's current workers.

@@ -82,7 +82,9 @@ func (s *poolSlot[A, R]) free() {
 func (s *poolSlot[A, R]) start() error {
 	args := poolArgs{Inbox: s.inbox, Outbox: s.outbox, Progress: s.progress,
 		InitName: s.p.cfg.initName, InitArg: s.p.cfg.initArg, MaxTasks: s.p.cfg.maxTasks}
-	proc, err := (&Func[poolArgs]{name: s.p.f.name}).Start(context.Background(), args)
+	// Waiting, so that a worker that cannot start breaks the pool here
+	// rather than being replaced by another that cannot either.
+	proc, err := (&Func[poolArgs]{name: s.p.f.name}).start(context.Background(), args, true)
 	if err != nil {
 		return err
 	}

@@ -459,3 +459,19 @@ func TestPoolImapInOrder(t *testing.T) {
 		t.Fatalf("%d results for %d inputs", i, len(in))
 	}
 }
+
+// NewPool starts its workers side by side: with each worker taking "slow" to
+// reach Main, one after another would take workers × slow.
+func TestPoolStartsWorkersTogether(t *testing.T) {
+	const workers, slow = 4, 600 * time.Millisecond
+	t.Setenv(slowStartEnv, slow.String())
+	begin := time.Now()
+	p := newPool(t, squareFunc, workers)
+	if d := time.Since(begin); d >= workers*slow {
+		t.Fatalf("NewPool of %d workers took %v: it started them one by one", workers, d)
+	}
+	got, err := p.Map(context.Background(), []int{1, 2, 3, 4, 5}, 1)
+	if err != nil || !slices.Equal(got, []int{1, 4, 9, 16, 25}) {
+		t.Fatalf("Map = %v, %v", got, err)
+	}
+}

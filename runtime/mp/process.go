@@ -6,6 +6,7 @@ import (
 	"encoding/gob"
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	"github.com/mprace/mprace/runtime/internal/arena"
 	"github.com/mprace/mprace/runtime/internal/worker"
@@ -81,6 +82,7 @@ func init() {
 // a package-level variable.
 type Func[A any] struct {
 	name string
+	ran  atomic.Bool // a worker has run it: starts need not wait any more
 }
 
 // envelope carries the argument, so that any type gob can hold travels,
@@ -105,15 +107,25 @@ func NewFunc[A any](name string, fn func(ctx context.Context, arg A) error) *Fun
 	return &Func[A]{name: name}
 }
 
-// Start runs the function in a new worker process with arg and returns once
-// the worker runs it. Cancelling ctx kills the worker; Join then reports the
-// context's error. The worker's standard output and error are this process's.
+// Start runs the function in a new worker process with arg. Cancelling ctx
+// kills the worker; Join then reports the context's error. The worker's
+// standard output and error are this process's.
 //
-// Start is safe for concurrent use. Most of a start is the new process's Go
-// runtime and package initialisation, on one core, while Start waits for it:
-// to start many workers at once, call Start from several goroutines (two per
-// core keep every core busy).
+// Start returns as soon as the new process runs: most of a start is that
+// process's Go runtime and package initialisation, which then overlaps the
+// caller's next starts, so a plain loop of Start keeps every core busy. A
+// worker that cannot run the function reports why through Join. The first
+// Start of each Func is the exception: it returns once its worker runs the
+// function, so that the usual mistakes fail right there (a Func made anywhere
+// but at package level, a program that does not call Main first thing, or
+// makes shared objects before it). Start is safe for concurrent use.
 func (f *Func[A]) Start(ctx context.Context, arg A) (*Process, error) {
+	return f.start(ctx, arg, !f.ran.Load())
+}
+
+// start starts a worker, and waits until it runs the function if wait is
+// set (a failure to get there is then start's error, not Join's).
+func (f *Func[A]) start(ctx context.Context, arg A, wait bool) (*Process, error) {
 	// The arena must exist before the worker does: the worker maps it at
 	// start, and objects made later by either process live in it.
 	a, err := arena.Family()
@@ -127,9 +139,18 @@ func (f *Func[A]) Start(ctx context.Context, arg A) (*Process, error) {
 	if m, ok := arena.NamedIn(buf.Bytes()); ok {
 		return nil, fmt.Errorf("mp: Start %q: the argument holds a handle of the Manager %q, which a worker does not inherit: pass the Manager's name and open it in the worker with OpenManager", f.name, m)
 	}
-	p, err := worker.Start(ctx, f.name, buf.Bytes(), []*os.File{a.File()})
+	var opts []worker.Option
+	if !wait {
+		opts = append(opts, worker.WithoutWait())
+	}
+	p, err := worker.Start(ctx, f.name, buf.Bytes(), []*os.File{a.File()}, opts...)
 	if err != nil {
 		return nil, err
+	}
+	if wait {
+		// Workers find the function and reach it: later starts need not
+		// wait to learn that again.
+		f.ran.Store(true)
 	}
 	return &Process{p: p}, nil
 }
@@ -149,12 +170,19 @@ func (p *Process) Pid() int { return p.p.Pid() }
 // cancellation killed the worker. Every call returns the same.
 func (p *Process) Join() error { return p.p.Wait() }
 
+// WaitRunning waits until the worker runs its function, which Start does not
+// (except for each Func's first start). It returns nil once the function
+// runs, Join's error if the worker ended before it could, or ctx's error.
+func (p *Process) WaitRunning(ctx context.Context) error { return p.p.WaitRunning(ctx) }
+
 // Done is closed when the worker has exited, for selecting with a timeout.
 func (p *Process) Done() <-chan struct{} { return p.p.Done() }
 
 // Kill ends the worker with SIGKILL. It does nothing once the worker exited.
 func (p *Process) Kill() error { return p.p.Kill() }
 
-// Terminate sends SIGTERM, which cancels the context of the worker's
-// function; it is up to the function to return.
+// Terminate asks the worker to stop: the context of its function is
+// cancelled, and it is up to the function to return. (Python's terminate
+// sends SIGTERM; a worker here does not handle SIGTERM, so one sent from
+// elsewhere ends it at once, as it ends a Python worker.)
 func (p *Process) Terminate() error { return p.p.Terminate() }

@@ -254,3 +254,47 @@ func TestNewFuncTwicePanics(t *testing.T) {
 	}()
 	mp.NewFunc("mp_test.sum", func(context.Context, int) error { return nil })
 }
+
+// After the program's first start, Start returns while the worker is still
+// initialising, which is what lets a plain loop of starts use every core.
+func TestStartOverlapsWorkerStart(t *testing.T) {
+	ctx := context.Background()
+	run := func(i int64) (*mp.Process, *mp.Int[int64]) {
+		t.Helper()
+		total, err := mp.NewInt[int64](0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := sumFunc.Start(ctx, sumJob{Total: total, Values: []int64{i}, Scale: 1, Label: "batch"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, total
+	}
+	// The program's first start may wait; this one is not measured.
+	if p, _ := run(1); p.Join() != nil {
+		t.Fatal(p.Join())
+	}
+	const slow = time.Second
+	t.Setenv(slowStartEnv, slow.String())
+	begin := time.Now()
+	p, total := run(7)
+	if d := time.Since(begin); d >= slow {
+		t.Fatalf("Start took %v: it waited for a worker that reaches Main after %v", d, slow)
+	}
+	if err := p.WaitRunning(ctx); err != nil {
+		t.Fatalf("WaitRunning: %v", err)
+	}
+	if d := time.Since(begin); d < slow {
+		t.Fatalf("WaitRunning returned after %v, before the worker's %v delay", d, slow)
+	}
+	if err := p.Join(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(begin); d < slow {
+		t.Fatalf("the worker ran after %v, before its %v delay", d, slow)
+	}
+	if got := total.Load(); got != 7 {
+		t.Fatalf("the worker added %d, want 7", got)
+	}
+}

@@ -296,13 +296,32 @@ func queueFixture(t *testing.T, items int, opts ...mp.QueueOption) (*mp.Queue[[]
 	return q, seen, bad
 }
 
+// start starts a worker and waits until it runs the function, so that a
+// test that kills it kills it at work.
 func start[A any](t testing.TB, f *mp.Func[A], arg A) *mp.Process {
 	t.Helper()
 	p, err := f.Start(context.Background(), arg)
+	if err == nil {
+		err = p.WaitRunning(context.Background())
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// awaitReady waits until n workers have counted themselves in ready, so that
+// a benchmark times the work and not the workers' start (Start returns before
+// its worker runs).
+func awaitReady(t testing.TB, ready *mp.Int[int32], n int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for ready.Load() < int32(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d workers ready after a minute", ready.Load(), n)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 }
 
 func joinAll(t testing.TB, ps []*mp.Process) {

@@ -24,12 +24,14 @@ type benchSide struct {
 	Words *mp.Queue[int64]  // 8-byte items, or nil
 	Blobs *mp.Queue[[]byte] // byte-slice items, or nil
 	Gate  *mp.Int[int32]    // producers start when it is 1
+	Ready *mp.Int[int32]    // each worker adds 1 once it runs
 	N     int
 	Size  int
 }
 
 var (
 	benchGetter = mp.NewFunc("mp_test.benchGet", func(ctx context.Context, a benchSide) error {
+		a.Ready.Add(1)
 		for i := 0; i < a.N; i++ {
 			var err error
 			if a.Words != nil {
@@ -44,6 +46,7 @@ var (
 		return nil
 	})
 	benchPutter = mp.NewFunc("mp_test.benchPut", func(ctx context.Context, a benchSide) error {
+		a.Ready.Add(1)
 		for a.Gate.Load() == 0 {
 			time.Sleep(20 * time.Microsecond)
 		}
@@ -113,6 +116,9 @@ func BenchmarkQueueProcs(b *testing.B) {
 			if side.Gate, err = mp.NewInt[int32](0); err != nil {
 				b.Fatal(err)
 			}
+			if side.Ready, err = mp.NewInt[int32](0); err != nil {
+				b.Fatal(err)
+			}
 			var procs []*mp.Process
 			for c := 0; c < s.co; c++ {
 				arg := side
@@ -126,6 +132,7 @@ func BenchmarkQueueProcs(b *testing.B) {
 					procs = append(procs, start(b, benchPutter, arg))
 				}
 			}
+			awaitReady(b, side.Ready, len(procs))
 			b.ResetTimer()
 			side.Gate.Store(1)
 			if s.prod == 1 {

@@ -7,7 +7,6 @@ package mp
 // the same here makes one block visible to both, under one name.
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mprace/mprace/runtime/internal/arena"
 )
 
 // SharedMemory errors.
@@ -61,7 +62,9 @@ func CreateSharedMemory(name string, size int) (*SharedMemory, error) {
 	}
 	if name == "" {
 		var b [4]byte
-		rand.Read(b[:])
+		if err := arena.ReadRandom(b[:]); err != nil {
+			return nil, fmt.Errorf("mp: CreateSharedMemory: a fresh name: %w", err)
+		}
 		name = "psm_" + hex.EncodeToString(b[:])
 	}
 	path, err := shmPath(name)

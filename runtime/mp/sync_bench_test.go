@@ -15,11 +15,13 @@ import (
 type pingArgs struct {
 	PingE, PongE *mp.Event
 	PingS, PongS *mp.Semaphore
+	Ready        *mp.Int[int32] // the peer adds 1 once it runs
 	N            int
 }
 
 var (
 	eventPeer = mp.NewFunc("mp_test.eventPeer", func(ctx context.Context, a pingArgs) error {
+		a.Ready.Add(1)
 		for range a.N {
 			if err := a.PingE.Wait(ctx); err != nil {
 				return err
@@ -30,6 +32,7 @@ var (
 		return nil
 	})
 	semPeer = mp.NewFunc("mp_test.semPeer", func(ctx context.Context, a pingArgs) error {
+		a.Ready.Add(1)
 		for range a.N {
 			if err := a.PingS.Acquire(ctx); err != nil {
 				return err
@@ -46,10 +49,12 @@ func BenchmarkEventRoundTrip(b *testing.B) {
 	b.Run("impl=mp.Event", func(b *testing.B) {
 		ping, _ := mp.NewEvent()
 		pong, _ := mp.NewEvent()
-		p, err := eventPeer.Start(context.Background(), pingArgs{PingE: ping, PongE: pong, N: b.N})
+		ready, _ := mp.NewInt[int32](0)
+		p, err := eventPeer.Start(context.Background(), pingArgs{PingE: ping, PongE: pong, Ready: ready, N: b.N})
 		if err != nil {
 			b.Fatal(err)
 		}
+		awaitReady(b, ready, 1)
 		start := time.Now()
 		for range b.N {
 			ping.Set()
@@ -70,10 +75,12 @@ func BenchmarkSemaphoreRoundTrip(b *testing.B) {
 	b.Run("impl=mp.Semaphore", func(b *testing.B) {
 		ping, _ := mp.NewSemaphore(0)
 		pong, _ := mp.NewSemaphore(0)
-		p, err := semPeer.Start(context.Background(), pingArgs{PingS: ping, PongS: pong, N: b.N})
+		ready, _ := mp.NewInt[int32](0)
+		p, err := semPeer.Start(context.Background(), pingArgs{PingS: ping, PongS: pong, Ready: ready, N: b.N})
 		if err != nil {
 			b.Fatal(err)
 		}
+		awaitReady(b, ready, 1)
 		start := time.Now()
 		for range b.N {
 			if err := ping.Release(); err != nil {

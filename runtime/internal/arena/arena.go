@@ -20,7 +20,6 @@ package arena
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -159,7 +158,7 @@ func format(mem []byte, lockFD int) (*Arena, error) {
 	h.SlotCount = MaxSlots
 	h.Size = uint64(len(mem))
 	h.Bump = DataStart
-	if _, err := rand.Read(h.ID[:]); err != nil {
+	if err := ReadRandom(h.ID[:]); err != nil {
 		return nil, fmt.Errorf("arena: random id: %w", err)
 	}
 	copy(h.Magic[:], magic)

@@ -12,7 +12,6 @@ package arena
 // reports ErrIncomplete instead of using it.
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -97,7 +96,7 @@ func CreateNamed(name string, size int64, init func(*Arena) error) (*Arena, erro
 	// (empty, so it costs nothing) must not block a later creator that got
 	// the same pid.
 	var suffix [8]byte
-	if _, err := rand.Read(suffix[:]); err != nil {
+	if err := ReadRandom(suffix[:]); err != nil {
 		return nil, fmt.Errorf("arena: create %s: %w", name, err)
 	}
 	tmp := fmt.Sprintf("%s.creating-%d-%x", path, os.Getpid(), suffix)

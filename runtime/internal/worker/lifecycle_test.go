@@ -109,8 +109,8 @@ func TestCancelWithGrace(t *testing.T) {
 		}
 		w.Close()
 		err = p.Wait()
-		// The worker saw its context cancelled (SIGTERM) and returned; the
-		// parent's reason is a deadline. Both are told.
+		// The worker saw its context cancelled (asked over the lifeline)
+		// and returned; the parent's reason is a deadline. Both are told.
 		var we *Error
 		if !errors.As(err, &we) || !errors.Is(err, context.Canceled) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Wait = %v, want the entry's *Error wrapping context.Canceled and the deadline", err)

@@ -1,15 +1,13 @@
 package worker
 
 import (
+	"bufio"
 	"context"
-	"encoding/gob"
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,9 +18,9 @@ import (
 //
 // In a worker it never returns: it calls setup (if not nil) with the files
 // the parent passed to Start, which are setup's to keep (a file it drops is
-// closed when collected), runs the entry with a context that SIGTERM
-// cancels, reports the outcome to the parent and exits, with status 0 when
-// the entry returned nil.
+// closed when collected), runs the entry with a context that the parent's
+// Terminate cancels, reports the outcome to the parent and exits, with status
+// 0 when the entry returned nil.
 func Main(setup func(files []*os.File) error) {
 	v, ok := os.LookupEnv(envKey)
 	if !ok {
@@ -35,9 +33,10 @@ func Main(setup func(files []*os.File) error) {
 func serve(marker string, setup func(files []*os.File) error) int {
 	// Whatever the entry starts must not take itself for a worker.
 	os.Unsetenv(envKey)
-	// SIGTERM must cancel the entry's context from the moment the parent
-	// may send it, which is as soon as the worker says it started.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	// The parent asks for a stop over the lifeline, not with SIGTERM:
+	// handling a signal costs a Go program three more OS threads, a
+	// sizeable part of a worker's start.
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	// Inherited descriptors stay ours: a program the entry executes must not
 	// hold the parent's pipes open (nor learn of the lifeline).
@@ -49,7 +48,7 @@ func serve(marker string, setup func(files []*os.File) error) int {
 		fmt.Fprintf(os.Stderr, "mp: worker: %v\n", err)
 		return exitRefused
 	}
-	go watchLifeline(pipeEnd(fdLifeline, "mp-lifeline"))
+	go watchLifeline(pipeEnd(fdLifeline, "mp-lifeline"), stop)
 	if os.Getppid() != ppid {
 		return exitOrphaned // the parent died before the lifeline was watched
 	}
@@ -61,8 +60,7 @@ func serve(marker string, setup func(files []*os.File) error) int {
 	crash.Close() // SetCrashOutput holds its own duplicate
 
 	out := pipeEnd(fdReply, "mp-reply")
-	enc := gob.NewEncoder(out)
-	send := func(m reply) { _ = enc.Encode(m) } // the parent is gone if this fails; the lifeline ends us
+	send := func(m reply) { _ = writeFrame(out, m.marshal()) } // the parent is gone if this fails; the lifeline ends us
 	send(reply{Kind: replyHello, Version: protocolVersion})
 
 	refuse := func(why refusal, format string, args ...any) int {
@@ -70,7 +68,13 @@ func serve(marker string, setup func(files []*os.File) error) int {
 		return exitRefused
 	}
 	var req request
-	if err := gob.NewDecoder(pipeEnd(fdRequest, "mp-request")).Decode(&req); err != nil {
+	in := pipeEnd(fdRequest, "mp-request")
+	frame, err := readFrame(bufio.NewReader(in))
+	in.Close()
+	if err == nil {
+		err = req.unmarshal(frame)
+	}
+	if err != nil {
 		return refuse(refusedProtocol, "read request: %v", err)
 	}
 	files, err := inheritedFiles(req.Files)
@@ -116,12 +120,17 @@ func pipeEnd(fd int, name string) *os.File {
 
 // watchLifeline ends the worker when the parent is gone: only the parent
 // holds the pipe's write end (close-on-exec, so no other program inherits it),
-// so EOF, or any error, means it has exited, however it died.
-func watchLifeline(f *os.File) {
+// so EOF, or any error, means it has exited, however it died. A byte on it is
+// the parent asking the entry to stop.
+func watchLifeline(f *os.File, stop func()) {
 	var b [1]byte
 	for {
-		if _, err := f.Read(b[:]); err != nil {
+		n, err := f.Read(b[:])
+		if err != nil {
 			os.Exit(exitOrphaned)
+		}
+		if n == 1 && b[0] == lifelineStop {
+			stop()
 		}
 	}
 }

@@ -2,13 +2,14 @@ package worker
 
 import (
 	"bufio"
-	"encoding/gob"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,17 +35,22 @@ type Process struct {
 	reqW, repR, lifeline, crashR *os.File
 
 	hello       chan struct{} // closed on the worker's hello
+	running     chan struct{} // closed on the started reply: the entry runs
 	startReply  chan reply    // started or refused
 	repliesDone chan struct{} // readReplies returned; outcome is final
 	writeDone   chan struct{}
 	crashDone   chan struct{}
 	outcome     *reply // ok, error or panic, if the worker reported one
+	refused     *reply // the worker's refusal of the request, if it refused
 	crash       []byte
 
 	stopWatch func() bool // stops the context watch
+	leaveSlot func()      // gives back the start slot (startSlots); idempotent
 
-	mu      sync.Mutex
-	stopped error // why the parent stopped the worker, if it did
+	mu        sync.Mutex
+	stopped   error       // why the parent stopped the worker, if it did
+	stopAsked atomic.Bool // lifelineStop was written
+	startErr  error       // a start without waiting failed its handshake
 
 	done chan struct{} // closed once reaped; err is final
 	err  error
@@ -58,6 +64,25 @@ func (p *Process) Name() string { return p.name }
 
 // Done is closed when the worker has exited and Wait would not block.
 func (p *Process) Done() <-chan struct{} { return p.done }
+
+// WaitRunning waits until the worker runs its entry, as Start does without
+// WithoutWait. It returns nil once the entry runs, Wait's error if the
+// worker ended before, or ctx's error.
+func (p *Process) WaitRunning(ctx context.Context) error {
+	select {
+	case <-p.running:
+		return nil
+	case <-p.done:
+		select {
+		case <-p.running:
+			return nil
+		default:
+			return p.err
+		}
+	case <-ctx.Done():
+		return fmt.Errorf("mp: worker %q (pid %d): wait until it runs: %w", p.name, p.pid, context.Cause(ctx))
+	}
+}
 
 // Wait waits for the worker to exit and tells how it ended: nil when its
 // entry returned nil; an *Error carrying the entry's error; a *PanicError; an
@@ -73,8 +98,19 @@ func (p *Process) Wait() error {
 // does nothing.
 func (p *Process) Kill() error { return p.signal(syscall.SIGKILL) }
 
-// Terminate sends SIGTERM to the worker, which cancels its entry's context.
-func (p *Process) Terminate() error { return p.signal(syscall.SIGTERM) }
+// Terminate asks the worker to stop: its entry's context is cancelled, and
+// it is up to the entry to return. Asking a worker that has already exited
+// does nothing.
+func (p *Process) Terminate() error {
+	if p.stopAsked.Swap(true) {
+		return nil // one byte is enough; more could fill the pipe
+	}
+	_, err := p.lifeline.Write([]byte{lifelineStop})
+	if err != nil && !errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("mp: stop worker %q (pid %d): %w", p.name, p.pid, err)
+	}
+	return nil
+}
 
 func (p *Process) signal(sig syscall.Signal) error {
 	// os.Process signals through a pidfd, so a pid reused after the reap
@@ -100,7 +136,7 @@ func (p *Process) stop(cause error) {
 		p.kill()
 		return
 	}
-	_ = p.signal(syscall.SIGTERM)
+	_ = p.Terminate()
 	t := time.AfterFunc(p.cfg.grace, p.kill)
 	go func() {
 		<-p.done
@@ -110,10 +146,15 @@ func (p *Process) stop(cause error) {
 
 func (p *Process) readReplies() {
 	defer close(p.repliesDone)
-	dec := gob.NewDecoder(bufio.NewReader(p.repR))
+	defer p.leaveSlot()
+	r := bufio.NewReader(p.repR)
 	for {
 		var m reply
-		if err := dec.Decode(&m); err != nil {
+		frame, err := readFrame(r)
+		if err == nil {
+			err = m.unmarshal(frame)
+		}
+		if err != nil {
 			return // EOF: the worker is gone; anything else: it said nothing usable
 		}
 		switch m.Kind {
@@ -122,7 +163,13 @@ func (p *Process) readReplies() {
 				return
 			}
 			close(p.hello)
+			p.leaveSlot()
 		case replyStarted, replyRefused:
+			if m.Kind == replyRefused {
+				p.refused = &m
+			} else {
+				close(p.running)
+			}
 			select {
 			case p.startReply <- m:
 			default: // a second answer: ignore
@@ -204,7 +251,7 @@ func (p *Process) awaitExit() {
 // parent requested into Wait's error.
 func (p *Process) result() error {
 	p.mu.Lock()
-	stopped := p.stopped
+	stopped, startErr := p.stopped, p.startErr
 	p.mu.Unlock()
 
 	var err error
@@ -217,6 +264,13 @@ func (p *Process) result() error {
 		err = &PanicError{Name: p.name, Pid: p.pid, Value: p.outcome.Msg, Stack: p.outcome.Stack}
 	case stopped != nil:
 		return fmt.Errorf("mp: worker %q (pid %d) stopped: %w", p.name, p.pid, stopped)
+	// The rest can only follow a start that did not wait for the worker.
+	case p.refused != nil:
+		return p.refusal(*p.refused)
+	case startErr != nil:
+		return startErr
+	case !p.reachedMain() && !p.signaled():
+		return fmt.Errorf("mp: start worker %q: the new process (pid %d) ended (%w) without running Main: %w", p.name, p.pid, p.exitError(), ErrNoMain)
 	case len(p.crash) > 0:
 		value, stack := parseCrash(string(p.crash))
 		err = &PanicError{Name: p.name, Pid: p.pid, Value: value, Stack: stack}
@@ -227,6 +281,25 @@ func (p *Process) result() error {
 		return fmt.Errorf("%w (stopped: %w)", err, stopped)
 	}
 	return err
+}
+
+// reachedMain reports whether the worker said hello, that is ran Main.
+func (p *Process) reachedMain() bool {
+	select {
+	case <-p.hello:
+		return true
+	default:
+		return false
+	}
+}
+
+// signaled reports whether a signal ended the worker.
+func (p *Process) signaled() bool {
+	if p.cmd.ProcessState == nil {
+		return false
+	}
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled()
 }
 
 func (p *Process) exitError() error {

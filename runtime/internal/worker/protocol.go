@@ -23,16 +23,19 @@ package worker
 // that makes Main take over, with the parent's pid for the orphan check.
 const (
 	envKey     = "MPRACE_WORKER"
-	envVersion = "v1"
+	envVersion = "v2"
 
 	fdRequest  = 3 // parent to worker: one request
 	fdReply    = 4 // worker to parent: hello, started or refused, then the outcome
-	fdLifeline = 5 // reads EOF once the parent is gone
+	fdLifeline = 5 // reads lifelineStop when the parent asks for a stop, EOF once it is gone
 	fdCrash    = 6 // the Go runtime's fatal error output (debug.SetCrashOutput)
 	fdFiles    = 7 // the caller's files, in order
 
 	// protocolVersion changes whenever request or reply change shape.
-	protocolVersion = 1
+	protocolVersion = 2
+
+	// lifelineStop, written on the lifeline, cancels the entry's context.
+	lifelineStop = 's'
 
 	// maxFiles bounds the descriptors a request may claim, so that a
 	// corrupt request cannot make the worker walk the descriptor table.

@@ -12,7 +12,7 @@ import (
 
 // Entry is the body of a worker: it receives the argument bytes the parent
 // passed to Start and a context that is cancelled when the worker is asked to
-// stop (SIGTERM).
+// stop (Terminate, or Start's context ending under WithGrace).
 type Entry func(ctx context.Context, arg []byte) error
 
 var registry struct {

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +33,7 @@ type config struct {
 	stdout, stderr io.Writer
 	grace          time.Duration
 	handshake      time.Duration
+	noWait         bool
 
 	// Knobs for this package's tests, which check each guard on its own.
 	noPdeathsig bool
@@ -48,10 +48,16 @@ func WithStdout(w io.Writer) Option { return func(c *config) { c.stdout = w } }
 // standard error.
 func WithStderr(w io.Writer) Option { return func(c *config) { c.stderr = w } }
 
-// WithGrace makes cancellation of Start's context send SIGTERM first, which
-// cancels the entry's context, and SIGKILL only if the worker is still running
-// after d. Without it cancellation kills at once.
+// WithGrace makes cancellation of Start's context ask the worker to stop
+// first, as Terminate does, which cancels the entry's context, and send
+// SIGKILL only if the worker is still running after d. Without it cancellation kills at once.
 func WithGrace(d time.Duration) Option { return func(c *config) { c.grace = d } }
+
+// WithoutWait makes Start return as soon as the new process runs, without
+// waiting for it to reach its entry, so that one caller's starts overlap the
+// initialisation of the workers it started before. What would have failed
+// Start (no Main, a refusal, the handshake timeout) is then Wait's error.
+func WithoutWait() Option { return func(c *config) { c.noWait = true } }
 
 // WithHandshakeTimeout replaces DefaultHandshakeTimeout.
 func WithHandshakeTimeout(d time.Duration) Option { return func(c *config) { c.handshake = d } }
@@ -92,17 +98,34 @@ func Start(ctx context.Context, name string, arg []byte, files []*os.File, opts 
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("mp: start worker %q: %w", name, context.Cause(ctx))
 	}
+	req := request{Name: name, Files: len(files), Arg: arg}.marshal()
+	if len(req) > maxFrame {
+		return nil, fmt.Errorf("mp: start worker %q: the argument is %d bytes, at most %d can be passed", name, len(arg), maxFrame-(len(req)-len(arg)))
+	}
 
+	slots := startSlots()
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("mp: start worker %q: %w", name, context.Cause(ctx))
+	}
 	p, err := launch(name, files, cfg)
 	if err != nil {
+		<-slots
 		return nil, err
 	}
-	go p.writeRequest(request{Name: name, Files: len(files), Arg: arg})
+	// The slot is the worker's until it reaches Main, or ends first.
+	p.leaveSlot = sync.OnceFunc(func() { <-slots })
+	go p.writeRequest(req)
 	go p.readReplies()
 	go p.readCrash()
 	p.stopWatch = context.AfterFunc(ctx, func() { p.stop(context.Cause(ctx)) })
 	go p.reap()
 
+	if cfg.noWait {
+		go p.settle(ctx)
+		return p, nil
+	}
 	if err := p.handshake(ctx); err != nil {
 		p.kill()
 		<-p.done
@@ -110,6 +133,16 @@ func Start(ctx context.Context, name string, arg []byte, files []*os.File, opts 
 	}
 	return p, nil
 }
+
+// startSlots bounds the workers starting at once, whether their Start waits
+// or not: a worker holds a slot from its fork until it reaches Main, which is
+// most of a start. A starting Go program is runnable nearly all the time, and
+// its sysmon thread wakes every 20µs until it settles: a few hundred of them
+// at once spend the machine on switching between them. Two per core keep
+// every core busy.
+var startSlots = sync.OnceValue(func() chan struct{} {
+	return make(chan struct{}, max(2, 2*runtime.GOMAXPROCS(0)))
+})
 
 // launch creates the pipes and starts the process.
 func launch(name string, files []*os.File, cfg config) (*Process, error) {
@@ -143,6 +176,9 @@ func launch(name string, files []*os.File, cfg config) (*Process, error) {
 	}
 	cmd.Env = workerEnv(cfg.env)
 	cmd.Stdout, cmd.Stderr = cfg.stdout, cfg.stderr
+	if devNull, err := openDevNull(); err == nil {
+		cmd.Stdin = devNull // else os/exec opens it itself, as it does each time without this
+	}
 	cmd.ExtraFiles = append([]*os.File{reqR, repW, lifeR, crashW}, files...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{}
 	if !cfg.noPdeathsig {
@@ -172,6 +208,7 @@ func launch(name string, files []*os.File, cfg config) (*Process, error) {
 		lifeline:    lifeW,
 		crashR:      crashR,
 		hello:       make(chan struct{}),
+		running:     make(chan struct{}),
 		startReply:  make(chan reply, 1),
 		repliesDone: make(chan struct{}),
 		writeDone:   make(chan struct{}),
@@ -179,6 +216,12 @@ func launch(name string, files []*os.File, cfg config) (*Process, error) {
 		done:        make(chan struct{}),
 	}, nil
 }
+
+// openDevNull opens /dev/null once for every worker's standard input, which
+// os/exec would otherwise open and close again for each.
+var openDevNull = sync.OnceValues(func() (*os.File, error) {
+	return os.Open(os.DevNull)
+})
 
 // workerEnv is this process's environment with the worker marker set afresh:
 // a worker that starts workers must not pass on its own parent's pid.
@@ -222,11 +265,11 @@ func onSpawnerThread(start func() error) error {
 	return <-r.err
 }
 
-func (p *Process) writeRequest(req request) {
+func (p *Process) writeRequest(req []byte) {
 	defer close(p.writeDone)
 	// An error here means the worker is gone or never read; the replies,
 	// or their absence, tell the parent what happened.
-	_ = gob.NewEncoder(p.reqW).Encode(req)
+	_ = writeFrame(p.reqW, req)
 	// The request is the only message: the descriptor need not live as
 	// long as the worker (the pidfd of its exit wait takes its place).
 	p.reqW.Close()
@@ -266,6 +309,11 @@ func (p *Process) handshake(ctx context.Context) error {
 	if m.Kind == replyStarted {
 		return nil
 	}
+	return p.refusal(m)
+}
+
+// refusal is the error of a worker that answered the request with a refusal.
+func (p *Process) refusal(m reply) error {
 	switch m.Reason {
 	case refusedNotRegistered:
 		return &notRegisteredError{p.name}
@@ -273,5 +321,24 @@ func (p *Process) handshake(ctx context.Context) error {
 		return fmt.Errorf("mp: start worker %q (pid %d): setup: %s", p.name, p.pid, m.Msg)
 	default:
 		return fmt.Errorf("mp: start worker %q (pid %d): %s", p.name, p.pid, m.Msg)
+	}
+}
+
+// settle bounds the handshake of a worker started without waiting: one that
+// does not reach Main in time is killed, and Wait says why. A refusal, or an
+// end before Main, needs nothing here: the worker exits and result reads
+// what it said, or did not say.
+func (p *Process) settle(ctx context.Context) {
+	timer := time.NewTimer(p.cfg.handshake)
+	defer timer.Stop()
+	select {
+	case <-p.hello:
+	case <-p.done:
+	case <-ctx.Done(): // the context's watch stops the worker
+	case <-timer.C:
+		p.mu.Lock()
+		p.startErr = fmt.Errorf("mp: start worker %q: the new process (pid %d) did not reach Main within %v: %w", p.name, p.pid, p.cfg.handshake, ErrNoMain)
+		p.mu.Unlock()
+		p.kill()
 	}
 }

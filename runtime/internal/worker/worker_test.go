@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -76,6 +78,13 @@ func init() {
 	})
 	Register("ignore", func(ctx context.Context, arg []byte) error {
 		select {} // deaf to cancellation: only SIGKILL ends it
+	})
+	Register("stdin", func(ctx context.Context, arg []byte) error {
+		b, err := io.ReadAll(os.Stdin)
+		if err != nil || len(b) > 0 {
+			return fmt.Errorf("standard input gave %q, %v; want an immediate EOF", b, err)
+		}
+		return nil
 	})
 	Register("block", func(ctx context.Context, arg []byte) error {
 		<-ctx.Done()
@@ -215,6 +224,53 @@ func TestKill(t *testing.T) {
 	}
 }
 
+func TestTerminate(t *testing.T) {
+	r, w := pipe(t)
+	p := mustStart(t, "block", nil, []*os.File{w})
+	w.Close()
+	for range 3 { // asking again is harmless
+		if err := p.Terminate(); err != nil {
+			t.Fatalf("Terminate: %v", err)
+		}
+	}
+	err := p.Wait()
+	var we *Error
+	if !errors.As(err, &we) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait = %v, want the entry's *Error wrapping context.Canceled", err)
+	}
+	if line, _ := bufio.NewReader(r).ReadString('\n'); line != "cancelled\n" {
+		t.Fatalf("the entry wrote %q, want %q", line, "cancelled\n")
+	}
+	if err := p.Terminate(); err != nil {
+		t.Fatalf("Terminate after exit: %v, want nil", err)
+	}
+}
+
+// A SIGTERM from elsewhere ends the worker as it ends any program that does
+// not handle it, as it ends a Python worker: only the parent's Terminate
+// cancels the entry's context.
+func TestSigtermFromElsewhere(t *testing.T) {
+	p := mustStart(t, "ignore", nil, nil)
+	if err := syscall.Kill(p.Pid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := p.Wait()
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Signal != syscall.SIGTERM {
+		t.Fatalf("Wait = %v, want *ExitError killed by SIGTERM", err)
+	}
+}
+
+// Every worker reads /dev/null as its standard input, though the parent
+// opens it only once.
+func TestStdinIsDevNull(t *testing.T) {
+	for range 3 {
+		if err := mustStart(t, "stdin", nil, nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestFilesPassed(t *testing.T) {
 	r0, w0 := pipe(t)
 	r1, w1 := pipe(t)
@@ -300,6 +356,120 @@ func TestProgramWithoutMain(t *testing.T) {
 			t.Fatalf("Start = %v, want ErrNoMain", err)
 		}
 	})
+}
+
+// Started without waiting, a worker reports through Wait what would have
+// failed Start.
+func TestWithoutWait(t *testing.T) {
+	start := func(t *testing.T, name string, arg []byte, files []*os.File, opts ...Option) *Process {
+		t.Helper()
+		p, err := Start(context.Background(), name, arg, files, append(opts, WithoutWait())...)
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		return p
+	}
+	t.Run("runs", func(t *testing.T) {
+		p := start(t, "ok", []byte("ping"), nil)
+		if err := p.WaitRunning(context.Background()); err != nil {
+			t.Fatalf("WaitRunning = %v, want nil", err)
+		}
+		if err := p.Wait(); err != nil {
+			t.Fatalf("Wait = %v, want nil", err)
+		}
+	})
+	t.Run("setup fails", func(t *testing.T) {
+		p := start(t, "ok", []byte("ping"), nil, withEnv(setupFailEnv+"=fail"))
+		running := p.WaitRunning(context.Background())
+		err := p.Wait()
+		if err == nil || !strings.Contains(err.Error(), "setup: setup refused on purpose") {
+			t.Fatalf("Wait = %v, want the setup error", err)
+		}
+		if running != err {
+			t.Fatalf("WaitRunning = %v, want Wait's error %v", running, err)
+		}
+	})
+	t.Run("WaitRunning gives up with its context", func(t *testing.T) {
+		p := start(t, "ok", nil, nil, withEnv(noMainEnv+"=hang"))
+		defer p.Kill()
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		if err := p.WaitRunning(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("WaitRunning = %v, want context.DeadlineExceeded", err)
+		}
+	})
+	t.Run("no Main, exits", func(t *testing.T) {
+		err := start(t, "ok", nil, nil, withEnv(noMainEnv+"=exit")).Wait()
+		var ee *ExitError
+		if !errors.Is(err, ErrNoMain) || !errors.As(err, &ee) || ee.Code != 0 {
+			t.Fatalf("Wait = %v, want ErrNoMain and the exit status 0", err)
+		}
+	})
+	t.Run("no Main, hangs", func(t *testing.T) {
+		begin := time.Now()
+		err := start(t, "ok", nil, nil, withEnv(noMainEnv+"=hang"), WithHandshakeTimeout(300*time.Millisecond)).Wait()
+		if !errors.Is(err, ErrNoMain) || !strings.Contains(err.Error(), "did not reach Main within 300ms") {
+			t.Fatalf("Wait = %v, want ErrNoMain after the handshake timeout", err)
+		}
+		if d := time.Since(begin); d < 300*time.Millisecond || d > 5*time.Second {
+			t.Fatalf("Wait took %v, want the 300ms handshake timeout", d)
+		}
+	})
+	t.Run("killed at once", func(t *testing.T) {
+		p := start(t, "ignore", nil, nil)
+		if err := p.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		err := p.Wait()
+		var ee *ExitError
+		if errors.Is(err, ErrNoMain) || !errors.As(err, &ee) || ee.Signal != syscall.SIGKILL {
+			t.Fatalf("Wait = %v, want *ExitError killed by SIGKILL", err)
+		}
+	})
+	t.Run("terminated at once", func(t *testing.T) {
+		// Asked to stop before it even runs Main, the entry still starts,
+		// with its context cancelled.
+		r, w := pipe(t)
+		p := start(t, "block", nil, []*os.File{w})
+		if err := p.Terminate(); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		if err := p.Wait(); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait = %v, want the entry's context.Canceled", err)
+		}
+		if line, _ := bufio.NewReader(r).ReadString('\n'); line != "cancelled\n" {
+			t.Fatalf("the entry wrote %q, want %q", line, "cancelled\n")
+		}
+	})
+}
+
+// Starts wait for a slot while startSlots workers are still on their way to
+// Main, and a worker that never gets there gives its slot back when the
+// handshake timeout kills it.
+func TestStartSlots(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	hung := make([]*Process, cap(startSlots()))
+	for i := range hung {
+		p, err := Start(context.Background(), "ok", nil, nil, WithoutWait(), withEnv(noMainEnv+"=hang"), WithHandshakeTimeout(timeout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hung[i] = p
+	}
+	begin := time.Now()
+	p := mustStart(t, "ok", []byte("ping"), nil)
+	if d := time.Since(begin); d < timeout/2 {
+		t.Fatalf("Start took %v with every slot held by a worker that never reaches Main; want it to wait for the %v timeout", d, timeout)
+	}
+	if err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hung {
+		if err := h.Wait(); !errors.Is(err, ErrNoMain) {
+			t.Fatalf("hung worker: Wait = %v, want ErrNoMain", err)
+		}
+	}
 }
 
 func withEnv(kv ...string) Option { return func(c *config) { c.env = append(c.env, kv...) } }
