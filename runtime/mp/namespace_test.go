@@ -119,19 +119,30 @@ func TestTryLockLoopTakesOverKilledHolder(t *testing.T) {
 	}
 	holder := exec.Command(bin, "hold-lock", name, "l")
 	expectLine(t, startLine(t, holder), "locked", 10*time.Second)
+	waitsThenTakesOver(t, tryLockLoop(t, l), holder, 500*time.Millisecond)
+	l.Unlock()
+}
+
+// tryLockLoop polls l with TryLockErr, as a program that must not block
+// would, and sends the first answer other than ErrLocked.
+func tryLockLoop(t *testing.T, l *mp.Lock) <-chan error {
 	got := make(chan error, 1)
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
 	go func() {
 		for {
-			err := l.TryLockErr()
-			if !errors.Is(err, mp.ErrLocked) {
+			if err := l.TryLockErr(); !errors.Is(err, mp.ErrLocked) {
 				got <- err
 				return
 			}
-			time.Sleep(10 * time.Millisecond)
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
 		}
 	}()
-	waitsThenTakesOver(t, got, holder, 500*time.Millisecond)
-	l.Unlock()
+	return got
 }
 
 // waitsThenTakesOver checks that got stays silent for wait while holder

@@ -94,23 +94,6 @@ func TestProbeWaitersInTwoOtherNamespaces(t *testing.T) {
 // while it lives, ErrOwnerDead within a second of its death.
 func TestProbeTryLockLoopAcrossPIDNamespaces(t *testing.T) {
 	_, _, l, holder := heldInNewPIDNamespace(t)
-	got := make(chan error, 1)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		for {
-			err := l.TryLockErr()
-			if !errors.Is(err, mp.ErrLocked) {
-				got <- err
-				return
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
-	waitsThenTakesOver(t, got, holder, 1500*time.Millisecond)
+	waitsThenTakesOver(t, tryLockLoop(t, l), holder, 1500*time.Millisecond)
 	l.Unlock()
 }
