@@ -39,7 +39,8 @@ func TestProbeEveryManagedHandleAfterClose(t *testing.T) {
 	a, err4 := mp.ManagedArray[int32](m, "array", 4)
 	ia, err5 := mp.ManagedIntArray[int32](m, "ints", 4)
 	q, err6 := mp.ManagedQueue[string](m, "queue")
-	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+	set, err7 := mp.ManagedSet[int](m, "set")
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Close(); err != nil {
@@ -50,6 +51,7 @@ func TestProbeEveryManagedHandleAfterClose(t *testing.T) {
 		"Int.Add": func() { n.Add(1) }, "Value.Load": func() { v.Load() }, "Value.Store": func() { v.Store([3]int64{1}) },
 		"Array.Get": func() { a.Get(1) }, "IntArray.Add": func() { ia.Add(1, 1) },
 		"Queue.Len": func() { q.Len() }, "Queue.Put": func() { q.Put("x") }, "Queue.Close": func() { q.Close() },
+		"Set.Add": func() { set.Add(1) },
 	} {
 		if msg := panicOf(use); !strings.Contains(msg, "after its Manager was closed") {
 			t.Errorf("%s after the Manager's Close: %s, want a panic saying the Manager was closed", what, msg)
@@ -72,6 +74,7 @@ func TestProbeZeroValuesSayWhatTheyAre(t *testing.T) {
 		rl   mp.RLock
 		conn mp.Conn[int]
 		jq   mp.JoinableQueue[int]
+		set  mp.Set[int]
 	)
 	for want, use := range map[string]func(){
 		"Event not made by NewEvent":                 ev.Set,
@@ -81,6 +84,7 @@ func TestProbeZeroValuesSayWhatTheyAre(t *testing.T) {
 		"RLock not made by NewRLock":                 rl.Lock,
 		"Conn not made by NewPipe":                   func() { conn.Send(1) },
 		"JoinableQueue not made by NewJoinableQueue": func() { jq.Put(1) },
+		"Set[int] not made by NewSet":                func() { set.Add(1) },
 	} {
 		if msg := panicOf(use); !strings.Contains(msg, want) {
 			t.Errorf("zero value used: %s, want a panic saying %q", msg, want)

@@ -69,12 +69,23 @@ func ManagedSet[K comparable](m *Manager, name string) (*Set[K], error) {
 	return s, nil
 }
 
+// valid panics, naming the Set, where its Dict's check would name a Dict.
+func (s *Set[K]) valid() {
+	if s.d.m == nil {
+		panic(fmt.Sprintf("mp: use of a Set[%s] not made by NewSet", setType[K]()))
+	}
+	if s.d.ref.Arena.Closed() {
+		panic(fmt.Sprintf("mp: use of a Set[%s] after its Manager was closed", setType[K]()))
+	}
+}
+
 func (s *Set[K]) fail(op string, err error) error {
 	return fmt.Errorf("mp: Set[%s].%s: %w", setType[K](), op, err)
 }
 
 // Add adds k to the set; adding a member again does nothing.
 func (s *Set[K]) Add(k K) error {
+	s.valid()
 	if err := s.d.Set(k, struct{}{}); err != nil {
 		return s.fail("Add", err)
 	}
@@ -85,6 +96,7 @@ func (s *Set[K]) Add(k K) error {
 // it, atomically: of several processes adding one key at once, exactly one
 // is told true.
 func (s *Set[K]) AddIfAbsent(k K) (bool, error) {
+	s.valid()
 	d := &s.d
 	d.valid()
 	kb, err := d.kc.encode(&k)
@@ -110,6 +122,7 @@ func (s *Set[K]) AddIfAbsent(k K) (bool, error) {
 
 // Remove removes k and reports whether it was a member.
 func (s *Set[K]) Remove(k K) (bool, error) {
+	s.valid()
 	ok, err := s.d.Delete(k)
 	if err != nil {
 		return false, s.fail("Remove", err)
@@ -119,6 +132,7 @@ func (s *Set[K]) Remove(k K) (bool, error) {
 
 // Has reports whether k is a member.
 func (s *Set[K]) Has(k K) (bool, error) {
+	s.valid()
 	_, ok, err := s.d.Get(k)
 	if err != nil {
 		return false, s.fail("Has", err)
@@ -128,10 +142,14 @@ func (s *Set[K]) Has(k K) (bool, error) {
 
 // Len returns the number of members; by the time the caller looks, other
 // processes may have changed it.
-func (s *Set[K]) Len() int { return s.d.Len() }
+func (s *Set[K]) Len() int {
+	s.valid()
+	return s.d.Len()
+}
 
 // Items returns a snapshot of the members, in no particular order.
 func (s *Set[K]) Items() ([]K, error) {
+	s.valid()
 	m, err := s.d.Items()
 	if err != nil {
 		return nil, s.fail("Items", err)
@@ -146,6 +164,7 @@ func (s *Set[K]) Items() ([]K, error) {
 // All iterates over a snapshot of the members. If the snapshot cannot be
 // taken it yields the error once, with K's zero value.
 func (s *Set[K]) All() iter.Seq2[K, error] {
+	s.valid()
 	return func(yield func(K, error) bool) {
 		items, err := s.Items()
 		if err != nil {
@@ -162,17 +181,29 @@ func (s *Set[K]) All() iter.Seq2[K, error] {
 
 // Lock acquires the Set's own lock, for a transaction of several steps.
 // AddIfAbsent takes the same lock.
-func (s *Set[K]) Lock() { s.d.Lock() }
+func (s *Set[K]) Lock() {
+	s.valid()
+	s.d.Lock()
+}
 
 // Unlock releases the Set's own lock.
-func (s *Set[K]) Unlock() { s.d.Unlock() }
+func (s *Set[K]) Unlock() {
+	s.valid()
+	s.d.Unlock()
+}
 
 // TryLock acquires the Set's own lock if it is free.
-func (s *Set[K]) TryLock() bool { return s.d.TryLock() }
+func (s *Set[K]) TryLock() bool {
+	s.valid()
+	return s.d.TryLock()
+}
 
 // LockContext acquires the Set's own lock or gives up when ctx is done, as
 // Dict.LockContext does.
-func (s *Set[K]) LockContext(ctx context.Context) error { return s.d.LockContext(ctx) }
+func (s *Set[K]) LockContext(ctx context.Context) error {
+	s.valid()
+	return s.d.LockContext(ctx)
+}
 
 // GobEncode sends the Set's handle to another process that has its arena
 // open.
