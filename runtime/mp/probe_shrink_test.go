@@ -118,10 +118,12 @@ func churnOp(m *mp.Manager, kind string) (func(int) error, error) {
 	return nil, fmt.Errorf("unknown kind %q", kind)
 }
 
-// Shrunk, every kind faults and says ErrCorrupt. (Shrunk and grown again,
-// the objects read as zeros, which are valid contents for a Lock, an Int or
-// an array of them: they go on unaware, only the data is lost. Only the
-// Dict is promised to notice: TestManagerTruncatedUnderChurn.)
+// Shrunk, every kind faults and says ErrCorrupt. (Shrunk to nothing and
+// grown again, the header's zeros say ErrCorrupt:
+// TestManagerTruncatedAndRegrownSaysCorrupt. Cut only past the header and
+// grown again, the objects read as zeros, which are valid contents for a
+// Lock, an Int or an array of them: they go on unaware. Only the Dict is
+// promised to notice that: TestManagerTruncatedUnderChurn.)
 func TestProbeShrunkUnderChurnEveryKind(t *testing.T) {
 	for _, kind := range []string{"List", "Queue", "Value", "Lock", "IntArray", "Set"} {
 		for _, size := range []int64{0, 4096} {
@@ -279,5 +281,45 @@ func TestProbeUpdateOnZeroedLockSaysCorrupt(t *testing.T) {
 	})
 	if !strings.Contains(got, mp.ErrCorrupt.Error()) {
 		t.Fatalf("Update with its lock zeroed under it panicked with %q, want ErrCorrupt", got)
+	}
+}
+
+// A Manager's file truncated to nothing and grown back reads as zeros
+// without a fault. Its header's magic and id are gone with the rest, so the
+// next call on any of its objects says ErrCorrupt instead of taking the
+// zeros for the Int's value or the Lock's state.
+func TestManagerTruncatedAndRegrownSaysCorrupt(t *testing.T) {
+	const size = 8 << 20
+	name, m := newManager(t, mp.WithManagerSize(size))
+	n, err := mp.ManagedInt[int64](m, "n", 41)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := mp.ManagedQueue[int64](m, "q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Put(1); err != nil {
+		t.Fatal(err)
+	}
+	path, err := arena.NamedPath(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, size); err != nil {
+		t.Fatal(err)
+	}
+	// Zeros read as an empty queue: without the look at the header, Get
+	// would wait for ever.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := q.GetContext(ctx); !errors.Is(err, mp.ErrCorrupt) {
+		t.Fatalf("Queue.Get after the file was zeroed: %v, want ErrCorrupt", err)
+	}
+	if got := panicOf(func() { n.Add(1) }); !strings.Contains(got, mp.ErrCorrupt.Error()) {
+		t.Fatalf("Int.Add after the file was zeroed panicked with %q, want ErrCorrupt", got)
 	}
 }

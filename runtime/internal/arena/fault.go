@@ -28,15 +28,32 @@ func (a *Arena) Named() bool { return a.named }
 
 // Usable returns an error wrapping fs.ErrClosed once a was closed (its
 // memory is unmapped: a handle used after its Manager's Close), one wrapping
-// ErrCorrupt once a fault was caught in a's memory, and nil before.
+// ErrCorrupt once a fault was caught in a's memory or a named arena's header
+// was found zeroed, and nil before.
 func (a *Arena) Usable() error {
 	if a.closed.Load() {
 		return fmt.Errorf("used after its Manager was closed: %w", fs.ErrClosed)
 	}
-	if a.broken.Load() {
+	if a.broken.Load() || a.named && !a.headerIntact() {
+		a.broken.Store(true)
 		return fmt.Errorf("%w: the file behind this shared memory was truncated or replaced", ErrCorrupt)
 	}
 	return nil
+}
+
+// headerIntact reports whether a's header still carries its magic and id. A
+// file truncated below them and grown again reads as zeros there, which no
+// fault reports: without this look, a Lock or an Int would take the zeros
+// for values and the data would be lost without a word. A fault while
+// looking means the file is shorter still.
+func (a *Arena) headerIntact() (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return string(a.hdr.Magic[:]) == magic && a.hdr.ID == a.id
 }
 
 // Arm makes a fault in this goroutine a panic instead of a fatal error and
