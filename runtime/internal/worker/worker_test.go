@@ -457,9 +457,15 @@ func TestStartSlots(t *testing.T) {
 		}
 		hung[i] = p
 	}
+	// A start whose context ends while it waits for a slot gives up.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := Start(ctx, "ok", []byte("ping"), nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Start while every slot is held, with a 50ms context: %v, want context.DeadlineExceeded", err)
+	}
 	begin := time.Now()
 	p := mustStart(t, "ok", []byte("ping"), nil)
-	if d := time.Since(begin); d < timeout/2 {
+	if d := time.Since(begin); d < timeout/4 {
 		t.Fatalf("Start took %v with every slot held by a worker that never reaches Main; want it to wait for the %v timeout", d, timeout)
 	}
 	if err := p.Wait(); err != nil {
