@@ -161,9 +161,9 @@ func NewPool[A, R any](f *PoolFunc[A, R], workers int, opts ...PoolOption) (*Poo
 	return p, nil
 }
 
-// startSlots starts the pool's workers from two goroutines per core: a start
-// waits for its worker to run, and the wait is mostly the new process's
-// initialisation, which the others' overlap. p.slots keeps the order of the
+// startSlots starts the pool's workers from as many goroutines as workers may
+// be starting at once: a start waits for its worker to run, and the wait is
+// mostly the new process's initialisation, which the others' overlap. p.slots keeps the order of the
 // slots and holds only those that started; the error is the first slot's
 // that failed.
 func (p *Pool[A, R]) startSlots(workers int) error {
@@ -171,7 +171,7 @@ func (p *Pool[A, R]) startSlots(workers int) error {
 	errs := make([]error, workers)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(workers, max(2, 2*runtime.GOMAXPROCS(0))) {
+	for range min(workers, worker.MaxStarting()) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < workers; i = int(next.Add(1) - 1) {
 				slots[i], errs[i] = newPoolSlot(p)

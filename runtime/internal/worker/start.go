@@ -144,6 +144,10 @@ var startSlots = sync.OnceValue(func() chan struct{} {
 	return make(chan struct{}, max(2, 2*runtime.GOMAXPROCS(0)))
 })
 
+// MaxStarting is how many workers may be on their way to Main at once: more
+// callers of Start side by side than this only wait for a slot.
+func MaxStarting() int { return cap(startSlots()) }
+
 // launch creates the pipes and starts the process.
 func launch(name string, files []*os.File, cfg config) (*Process, error) {
 	var opened []*os.File
