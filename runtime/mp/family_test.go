@@ -90,7 +90,7 @@ var holdWorker = mp.NewFunc("mp_test.hold", func(ctx context.Context, a holdArgs
 	return nil
 })
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

@@ -315,13 +315,7 @@ func start[A any](t testing.TB, f *mp.Func[A], arg A) *mp.Process {
 // its worker runs).
 func awaitReady(t testing.TB, ready *mp.Int[int32], n int) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for ready.Load() < int32(n) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d workers ready after a minute", ready.Load(), n)
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
+	waitFor(t, fmt.Sprintf("%d workers to run", n), func() bool { return ready.Load() >= int32(n) })
 }
 
 func joinAll(t testing.TB, ps []*mp.Process) {
