@@ -99,8 +99,8 @@ func Start(ctx context.Context, name string, arg []byte, files []*os.File, opts 
 		return nil, fmt.Errorf("mp: start worker %q: %w", name, context.Cause(ctx))
 	}
 	req := request{Name: name, Files: len(files), Arg: arg}.marshal()
-	if len(req) > maxFrame {
-		return nil, fmt.Errorf("mp: start worker %q: the argument is %d bytes, at most %d can be passed", name, len(arg), maxFrame-(len(req)-len(arg)))
+	if frameSize(req) > maxFrame {
+		return nil, fmt.Errorf("mp: start worker %q: the argument is %d bytes, at most %d can be passed", name, len(arg), maxFrame-(frameSize(req)-len(arg)))
 	}
 
 	slots := startSlots()

@@ -1,7 +1,7 @@
 package worker
 
 // The protocol's messages travel as frames: a 4-byte little-endian length,
-// then the fields in order, integers as uvarints and strings and byte slices
+// then the payload: the fields in order, integers as uvarints and strings and byte slices
 // as a uvarint length and the bytes. Two fixed message types do not need a
 // self-describing encoding, and gob's costs every worker at its start: it
 // compiles an encoder and a decoder per type, and sends and parses the type
@@ -24,17 +24,26 @@ const maxSentinels = 1024
 
 var errFrame = errors.New("malformed protocol frame")
 
-// writeFrame writes payload as one frame.
-func writeFrame(w io.Writer, payload []byte) error {
-	if len(payload) > maxFrame {
-		return fmt.Errorf("message of %d bytes, at most %d can be sent", len(payload), maxFrame)
+// newFrame starts a frame with room for its length, which sealFrame fills
+// in once the fields are appended: the message is built in place, and an
+// argument of any size is copied once.
+func newFrame(size int) []byte { return make([]byte, 4, 4+size) }
+
+func sealFrame(b []byte) []byte {
+	binary.LittleEndian.PutUint32(b, uint32(len(b)-4))
+	return b
+}
+
+// frameSize is the length of frame's payload.
+func frameSize(frame []byte) int { return len(frame) - 4 }
+
+// writeFrame writes a sealed frame in one write: a reply and its length
+// arrive together, and a pipe keeps writes of up to PIPE_BUF bytes whole.
+func writeFrame(w io.Writer, frame []byte) error {
+	if frameSize(frame) > maxFrame {
+		return fmt.Errorf("message of %d bytes, at most %d can be sent", frameSize(frame), maxFrame)
 	}
-	var n [4]byte
-	binary.LittleEndian.PutUint32(n[:], uint32(len(payload)))
-	// One write: a reply and its length arrive together, and a pipe keeps
-	// writes of up to PIPE_BUF bytes whole.
-	buf := append(n[:], payload...)
-	_, err := w.Write(buf)
+	_, err := w.Write(frame)
 	return err
 }
 
@@ -62,11 +71,12 @@ func appendString(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
+// marshal returns q as a sealed frame.
 func (q request) marshal() []byte {
-	b := appendString(nil, q.Name)
+	b := appendString(newFrame(len(q.Name)+len(q.Arg)+3*binary.MaxVarintLen64), q.Name)
 	b = binary.AppendUvarint(b, uint64(q.Files))
 	b = binary.AppendUvarint(b, uint64(len(q.Arg)))
-	return append(b, q.Arg...)
+	return sealFrame(append(b, q.Arg...))
 }
 
 func (q *request) unmarshal(b []byte) error {
@@ -77,8 +87,9 @@ func (q *request) unmarshal(b []byte) error {
 	return d.end()
 }
 
+// marshal returns m as a sealed frame.
 func (m reply) marshal() []byte {
-	b := []byte{byte(m.Kind)}
+	b := append(newFrame(64+len(m.Msg)+len(m.Stack)), byte(m.Kind))
 	b = binary.AppendUvarint(b, uint64(m.Version))
 	b = append(b, byte(m.Reason))
 	b = appendString(b, m.Msg)
@@ -86,7 +97,7 @@ func (m reply) marshal() []byte {
 	for _, s := range m.Sentinels {
 		b = appendString(b, s)
 	}
-	return appendString(b, m.Stack)
+	return sealFrame(appendString(b, m.Stack))
 }
 
 func (m *reply) unmarshal(b []byte) error {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -67,7 +68,7 @@ func TestWireRoundTrip(t *testing.T) {
 }
 
 func TestWireRejectsMalformed(t *testing.T) {
-	good := reply{Kind: replyError, Msg: "boom", Sentinels: []string{"a"}}.marshal()
+	good := payload(reply{Kind: replyError, Msg: "boom", Sentinels: []string{"a"}}.marshal())
 	for i := range len(good) {
 		var m reply
 		if err := m.unmarshal(good[:i]); !errors.Is(err, errFrame) {
@@ -104,8 +105,8 @@ func TestWireRejectsMalformed(t *testing.T) {
 }
 
 func FuzzReplyUnmarshal(f *testing.F) {
-	f.Add(reply{Kind: replyPanic, Msg: "m", Sentinels: []string{"s"}, Stack: "st"}.marshal())
-	f.Add(request{Name: "n", Files: 2, Arg: []byte("a")}.marshal())
+	f.Add(payload(reply{Kind: replyPanic, Msg: "m", Sentinels: []string{"s"}, Stack: "st"}.marshal()))
+	f.Add(payload(request{Name: "n", Files: 2, Arg: []byte("a")}.marshal()))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m reply
 		if m.unmarshal(b) != nil {
@@ -114,10 +115,19 @@ func FuzzReplyUnmarshal(f *testing.F) {
 		// Varints need not be minimal, so the bytes may differ; the value
 		// may not.
 		var again reply
-		if err := again.unmarshal(m.marshal()); err != nil || !reflect.DeepEqual(again, m) {
+		if err := again.unmarshal(payload(m.marshal())); err != nil || !reflect.DeepEqual(again, m) {
 			t.Fatalf("%q decodes to %+v, which comes back as %+v, %v", b, m, again, err)
 		}
 		var q request
 		_ = q.unmarshal(b)
 	})
+}
+
+// payload is a sealed frame's payload, what unmarshal reads, after checking
+// that the frame's length says its size.
+func payload(frame []byte) []byte {
+	if int(binary.LittleEndian.Uint32(frame)) != frameSize(frame) {
+		panic(fmt.Sprintf("frame of %d bytes says %d", len(frame), binary.LittleEndian.Uint32(frame)))
+	}
+	return frame[4:]
 }
