@@ -167,10 +167,7 @@ func dynamicIndex(p accesspath.Path) bool {
 func reportBypassed(rep *report.Reporter, r, w, other *cells.Access, br flow.Branch) {
 	cell := rep.CellName(w)
 	lock := sharedLockName(r.Locks, w.Locks)
-	cond := ""
-	if c, ok := conditionAt(rep, r, w, br); ok {
-		cond = " (condition at " + c + ")"
-	}
+	cond := conditionNote(rep, r, w, br)
 	msg := fmt.Sprintf("check-then-act on %s: written by %s at %s because of the value read by %s at %s%s, "+
 		"both under %s, but %s writes it at %s (%s) holding no lock, so that write can land between the check "+
 		"and the write, which then overwrites it; %s",

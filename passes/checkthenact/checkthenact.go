@@ -125,12 +125,17 @@ func conditionAt(rep *report.Reporter, r, w *cells.Access, br flow.Branch) (stri
 	return c, br.Pos().IsValid() && c != rep.Where(r.Pos(), w.Pos())
 }
 
+// conditionNote is conditionAt as a report's parenthesis, or "".
+func conditionNote(rep *report.Reporter, r, w *cells.Access, br flow.Branch) string {
+	if c, ok := conditionAt(rep, r, w, br); ok {
+		return " (condition at " + c + ")"
+	}
+	return ""
+}
+
 func reportRace(rep *report.Reporter, r, w *cells.Access, br flow.Branch) {
 	cell := rep.CellName(w)
-	cond := ""
-	if c, ok := conditionAt(rep, r, w, br); ok {
-		cond = " (condition at " + c + ")"
-	}
+	cond := conditionNote(rep, r, w, br)
 	msg := fmt.Sprintf("check-then-act on %s: written by %s at %s because of the value read by %s at %s%s, "+
 		"with no lock held from the check through the write, so two goroutines or "+
 		"processes can both pass the check and both write; %s",
