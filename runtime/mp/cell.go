@@ -207,11 +207,12 @@ func (c *cell) encode(kind arena.Kind, what string) ([]byte, error) {
 	return c.ref.Encode(kind, c.fp), nil
 }
 
-// nilHandle is what GobEncode returns for a nil handle: gob calls it for a
-// nil element of a slice, array or map, where gob has no way to send nil
-// (a nil struct field, or a nil item of a Queue, Dict or List, is sent).
+// nilHandle is what GobEncode returns for a nil handle. The package's own
+// codec sends a nil pointer as nil without calling it; encoding/gob, which
+// users may put handles through, calls it for a nil element of a slice,
+// array or map, where gob has no way to send nil.
 func nilHandle(what string) error {
-	return fmt.Errorf("mp: encode a nil *mp.%s: gob cannot send a nil element of a slice, array or map", what)
+	return fmt.Errorf("mp: encode a nil *mp.%s: encoding/gob cannot send a nil element of a slice, array or map", what)
 }
 
 // newObject allocates an object in a, or in the family arena if a is nil.

@@ -1,15 +1,14 @@
 package mp
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
 
+	"github.com/mprace/mprace/runtime/internal/codec"
 	"github.com/mprace/mprace/runtime/internal/futex"
 	"github.com/mprace/mprace/runtime/internal/rlock"
 )
@@ -326,17 +325,17 @@ func (c *Condition) GobEncode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(condWire{Cond: b, Lock: c.lock, RLock: c.rlock}); err != nil {
+	enc, err := codec.Append(nil, condWire{Cond: b, Lock: c.lock, RLock: c.rlock})
+	if err != nil {
 		return nil, fmt.Errorf("mp: encode Condition: %w", err)
 	}
-	return buf.Bytes(), nil
+	return enc, nil
 }
 
 // GobDecode attaches to a Condition sent by another process of the family.
 func (c *Condition) GobDecode(b []byte) error {
-	var w condWire
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&w); err != nil {
+	w, err := codec.Decode[condWire](b)
+	if err != nil {
 		return fmt.Errorf("mp: decode Condition: %w", err)
 	}
 	if (w.Lock == nil) == (w.RLock == nil) {

@@ -29,7 +29,7 @@ const (
 // writes it directly.
 //
 // Keys and values of pointer-free types are stored as raw bytes; strings
-// and byte slices as they are; other types through encoding/gob. Two keys
+// and byte slices as they are; other types in the format Queue uses. Two keys
 // are the same key when their encodings are equal.
 //
 // Each method is atomic, but Get followed by Set is not: to change a value

@@ -14,8 +14,13 @@
 // Array accept fixed-size types without pointers (numbers, booleans, and
 // arrays and structs of them) and refuse others at construction. Queue, Dict
 // and List take any type: pointer-free ones travel raw, strings and byte
-// slices as they are, others through encoding/gob, in which handles encode
-// themselves as references to the same shared objects.
+// slices as they are, others in a compact self-describing format of this
+// package's own (exported fields matched by name, as encoding/gob does;
+// GobEncode, MarshalBinary and MarshalText honoured; interface values for
+// built-in types and those given to Register), in which handles encode
+// themselves as references to the same shared objects. It is not gob
+// because gob's initialisation alone would cost every worker's start a
+// fifth more CPU.
 //
 // A Manager is a named arena in $XDG_RUNTIME_DIR, or /dev/shm without one
 // (mode 0600), holding any shared object by name, for programs that are not

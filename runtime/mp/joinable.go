@@ -1,12 +1,11 @@
 package mp
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 
+	"github.com/mprace/mprace/runtime/internal/codec"
 	"github.com/mprace/mprace/runtime/internal/rlock"
 	"github.com/mprace/mprace/runtime/internal/waitq"
 )
@@ -238,17 +237,17 @@ func (j *JoinableQueue[T]) GobEncode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(joinWire[T]{Q: j.q, Count: c}); err != nil {
+	b, err := codec.Append(nil, joinWire[T]{Q: j.q, Count: c})
+	if err != nil {
 		return nil, fmt.Errorf("mp: encode JoinableQueue: %w", err)
 	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // GobDecode attaches to a queue sent by another process of the family.
 func (j *JoinableQueue[T]) GobDecode(b []byte) error {
-	var w joinWire[T]
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&w); err != nil {
+	w, err := codec.Decode[joinWire[T]](b)
+	if err != nil {
 		return fmt.Errorf("mp: decode JoinableQueue: %w", err)
 	}
 	if w.Q == nil {

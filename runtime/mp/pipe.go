@@ -1,14 +1,13 @@
 package mp
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"reflect"
 	"sync/atomic"
 
+	"github.com/mprace/mprace/runtime/internal/codec"
 	"github.com/mprace/mprace/runtime/internal/waitq"
 )
 
@@ -18,7 +17,7 @@ var ErrOneWay = errors.New("mp: this end of a one-way pipe cannot do that")
 
 // Conn is one end of a Pipe, like the Connection objects Python's
 // multiprocessing.Pipe returns. Send and Recv carry any T that a Queue can
-// (raw, strings, byte slices, gob).
+// (raw, strings, byte slices, the package format).
 //
 // The process that holds an end is the last one that received it (as a
 // worker argument or in a message), or its maker. When the other end is
@@ -202,18 +201,18 @@ func (c *Conn[T]) GobEncode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(pipeWire[T]{State: s, End: c.end, In: c.in, Out: c.out}); err != nil {
+	b, err := codec.Append(nil, pipeWire[T]{State: s, End: c.end, In: c.in, Out: c.out})
+	if err != nil {
 		return nil, fmt.Errorf("mp: encode Conn[%s]: %w", reflect.TypeFor[T](), err)
 	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // GobDecode attaches to an end sent by another process of the family; this
 // process holds it from now on.
 func (c *Conn[T]) GobDecode(b []byte) error {
-	var w pipeWire[T]
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&w); err != nil {
+	w, err := codec.Decode[pipeWire[T]](b)
+	if err != nil {
 		return fmt.Errorf("mp: decode Conn[%s]: %w", reflect.TypeFor[T](), err)
 	}
 	if (w.End != 0 && w.End != 1) || (w.In == nil && w.Out == nil) {

@@ -56,7 +56,7 @@ type PoolFunc[A, R any] struct {
 // a package-level variable declaration, so that worker processes have it.
 //
 // Inputs and results of pointer-free types are copied raw; strings and byte
-// slices as they are; anything else travels through gob, handles included.
+// slices as they are; anything else in the format Queue uses, handles included.
 func NewPoolFunc[A, R any](name string, fn func(ctx context.Context, x A) (R, error)) *PoolFunc[A, R] {
 	f := &PoolFunc[A, R]{name: name, in: codec.For[A](), out: codec.For[R](), fn: fn}
 	worker.Register(name, f.serve)
@@ -86,7 +86,7 @@ func MaxTasksPerWorker(n int) PoolOption { return func(c *poolConfig) { c.maxTas
 func WithInitializer[I any](f *Func[I], arg I) PoolOption {
 	return func(c *poolConfig) {
 		c.initName = f.name
-		c.initArg, c.initErr = encodeEnvelope(arg)
+		c.initArg, c.initErr = codec.Append(nil, arg)
 	}
 }
 

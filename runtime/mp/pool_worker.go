@@ -8,7 +8,7 @@ package mp
 // worker stores seq<<32|k in its progress word before it runs input k, and
 // answers each batch, in order, with one message or more: seq, count, then
 // for each input a status byte, a length and the result's encoding (or, for
-// a failure, a gob of poolFailure); an answer of large results is split so
+// a failure, an encoded poolFailure); an answer of large results is split so
 // that none outgrows the outbox. A batch of no inputs tells the worker to
 // exit.
 //
@@ -19,13 +19,12 @@ package mp
 // others go back to the pool.
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/gob"
 	"fmt"
 	"runtime/debug"
 
+	"github.com/mprace/mprace/runtime/internal/codec"
 	"github.com/mprace/mprace/runtime/internal/worker"
 )
 
@@ -57,14 +56,6 @@ type poolFailure struct {
 	Stack     string
 }
 
-func encodeEnvelope[A any](arg A) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(envelope[A]{arg}); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
 func appendHeader(b []byte, seq uint32, n int) []byte {
 	b = binary.LittleEndian.AppendUint32(b, seq)
 	return binary.LittleEndian.AppendUint32(b, uint32(n))
@@ -92,11 +83,10 @@ func parseHeader(b []byte) (seq uint32, n int, rest []byte, err error) {
 
 // serve is the body of a pool worker process.
 func (f *PoolFunc[A, R]) serve(ctx context.Context, b []byte) error {
-	var env envelope[poolArgs]
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&env); err != nil {
+	a, err := codec.Decode[poolArgs](b)
+	if err != nil {
 		return fmt.Errorf("decode pool argument: %w", err)
 	}
-	a := env.Arg
 	if a.InitName != "" {
 		run := worker.Lookup(a.InitName)
 		if run == nil {
@@ -196,13 +186,13 @@ func (f *PoolFunc[A, R]) call(ctx context.Context, x A) (r R, err error, p *pool
 }
 
 func appendFailure(out []byte, status byte, pf poolFailure) []byte {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(pf); err != nil {
+	b, err := codec.Append(nil, pf)
+	if err != nil {
 		panic(fmt.Sprintf("mp: encode a pool failure: %v", err)) // strings only: cannot fail
 	}
 	out = append(out, status)
-	out = binary.LittleEndian.AppendUint32(out, uint32(buf.Len()))
-	return append(out, buf.Bytes()...)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(b)))
+	return append(out, b...)
 }
 
 // decodeResult turns one outcome of a worker's answer into a result or an
@@ -223,8 +213,8 @@ func (f *PoolFunc[A, R]) decodeResult(b []byte, pid int) (r R, err error, rest [
 		}
 		return r, err, rest
 	}
-	var pf poolFailure
-	if err := gob.NewDecoder(bytes.NewReader(item)).Decode(&pf); err != nil {
+	pf, err := codec.Decode[poolFailure](item)
+	if err != nil {
 		return r, fmt.Errorf("%w: pool failure: %v", ErrCorrupt, err), rest
 	}
 	if status == resultPanic {

@@ -1,14 +1,13 @@
 package mp
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"fmt"
 	"os"
 	"sync/atomic"
 
 	"github.com/mprace/mprace/runtime/internal/arena"
+	"github.com/mprace/mprace/runtime/internal/codec"
 	"github.com/mprace/mprace/runtime/internal/worker"
 )
 
@@ -85,24 +84,20 @@ type Func[A any] struct {
 	ran  atomic.Bool // a worker has run it: starts need not wait any more
 }
 
-// envelope carries the argument, so that any type gob can hold travels,
-// zero values and nil pointers included.
-type envelope[A any] struct{ Arg A }
-
 // NewFunc registers fn to run in workers under name, which must be unique in
 // the program. Call it in a package-level variable declaration: a worker
 // re-executes the program and finds fn by name before main's own code runs.
 //
-// The argument is gob-encoded, so it may mix plain values with handles
+// The argument is encoded as Queue items are, so it may mix plain values with handles
 // (Lock, Value, Array, Int, Queue, Dict, List), which attach in the worker to
 // the same shared objects.
 func NewFunc[A any](name string, fn func(ctx context.Context, arg A) error) *Func[A] {
 	worker.Register(name, func(ctx context.Context, b []byte) error {
-		var env envelope[A]
-		if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&env); err != nil {
+		arg, err := codec.Decode[A](b)
+		if err != nil {
 			return fmt.Errorf("decode argument: %w", err) // the parent adds the worker's name and pid
 		}
-		return fn(ctx, env.Arg)
+		return fn(ctx, arg)
 	})
 	return &Func[A]{name: name}
 }
@@ -132,18 +127,18 @@ func (f *Func[A]) start(ctx context.Context, arg A, wait bool) (*Process, error)
 	if err != nil {
 		return nil, fmt.Errorf("mp: Start %q: %w", f.name, err)
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(envelope[A]{arg}); err != nil {
+	enc, err := codec.Append(nil, arg)
+	if err != nil {
 		return nil, fmt.Errorf("mp: Start %q: encode argument: %w", f.name, err)
 	}
-	if m, ok := arena.NamedIn(buf.Bytes()); ok {
+	if m, ok := arena.NamedIn(enc); ok {
 		return nil, fmt.Errorf("mp: Start %q: the argument holds a handle of the Manager %q, which a worker does not inherit: pass the Manager's name and open it in the worker with OpenManager", f.name, m)
 	}
 	var opts []worker.Option
 	if !wait {
 		opts = append(opts, worker.WithoutWait())
 	}
-	p, err := worker.Start(ctx, f.name, buf.Bytes(), []*os.File{a.File()}, opts...)
+	p, err := worker.Start(ctx, f.name, enc, []*os.File{a.File()}, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -61,8 +61,8 @@ func WithCapacity(n int) QueueOption { return func(c *queueConfig) { c.items = n
 func WithByteCapacity(n int) QueueOption { return func(c *queueConfig) { c.bytes = n } }
 
 // WithCodec makes the Queue encode its items with c instead of the default
-// (raw bytes for pointer-free T, the bytes of strings and byte slices, gob
-// for the rest). Other processes that receive the Queue need the same codec:
+// (raw bytes for pointer-free T, the bytes of strings and byte slices, the
+// package's own format for the rest). Other processes that receive the Queue need the same codec:
 // register it there with RegisterCodec.
 func WithCodec[T any](c Codec[T]) QueueOption { return func(qc *queueConfig) { qc.codec = c } }
 
@@ -78,6 +78,22 @@ type codecKey struct {
 // variable initialiser or init), so that worker processes have it too.
 func RegisterCodec[T any](c Codec[T]) {
 	codecs.Store(codecKey{reflect.TypeFor[T](), codecID(c)}, c)
+}
+
+// Register lets values of type T travel inside interface values: a
+// Queue[any], a Dict or List whose values are an interface, an interface
+// field of an item or of a worker's argument. Built-in types need no
+// registration: booleans, numbers, strings, slices of them, []any and
+// map[string]any. Every process that receives such values must have
+// registered T too: call Register at package level (var _ = mp.Register[T]()),
+// so that workers, which re-execute the program, do. A type travels under
+// its package path and name; registering another type under a taken name is
+// an error, registering a type twice is not.
+func Register[T any]() error {
+	if err := codec.Register(reflect.TypeFor[T]()); err != nil {
+		return fmt.Errorf("mp: %w", err)
+	}
+	return nil
 }
 
 // codecID names a codec by its dynamic type, which is the same in every
@@ -105,9 +121,14 @@ const (
 // and items put by one goroutine are received in the order it put them.
 //
 // Pointer-free T is copied raw into shared memory; strings and byte slices
-// are copied as they are; other types are encoded, with gob unless
-// WithCodec says otherwise. runtime/mp handles (Lock, Value, Array, Queue)
-// travel in gob-encoded items and work in the receiving process.
+// are copied as they are; other types are encoded unless WithCodec says
+// otherwise: exported struct fields by name (so two versions of a type
+// exchange the fields they share), pointers (nil included), slices, maps,
+// types with GobEncode, MarshalBinary or MarshalText methods, and interface
+// values holding built-in types or types given to Register. runtime/mp
+// handles (Lock, Value, Array, Queue, ...) travel in items and work in the
+// receiving process. A channel or function in T, or a struct none of whose
+// fields is exported, is refused with an error at the first Put.
 //
 // Put returns once the item is in shared memory: a process may exit right
 // after it, with no flush and no join. A process killed in the middle of a

@@ -72,7 +72,7 @@ func (q *Queue[T]) Close() (err error) {
 	return nil
 }
 
-// encodeBuffers holds scratch buffers for the default (gob) codec, which is
+// encodeBuffers holds scratch buffers for the default codec, which is
 // known not to keep them; a codec given by the user gets fresh memory.
 var encodeBuffers = sync.Pool{New: func() any { return new([]byte) }}
 

@@ -1,13 +1,12 @@
 // Package codec turns values into bytes and back for shared containers that
 // hold any type (Queue, Dict, List). Pointer-free fixed-size types are copied
 // raw; strings and byte slices are copied as they are; everything else goes
-// through encoding/gob, in which runtime/mp handles encode themselves as
-// portable references.
+// through this package's own format (wire.go), in which runtime/mp handles
+// encode themselves as portable references.
 package codec
 
 import (
 	"bytes"
-	"encoding/gob"
 	"fmt"
 	"reflect"
 	"unsafe"
@@ -24,7 +23,7 @@ type Codec[T any] interface {
 }
 
 // For returns the default codec for T: raw bytes for pointer-free types,
-// direct copies for string and []byte, gob for the rest.
+// direct copies for string and []byte, Value for the rest.
 func For[T any]() Codec[T] {
 	t := reflect.TypeFor[T]()
 	if layout.Raw(t) == nil {
@@ -36,7 +35,7 @@ func For[T any]() Codec[T] {
 	case []byte:
 		return any(bytesCodec{}).(Codec[T])
 	}
-	return Gob[T]{}
+	return Value[T]{}
 }
 
 // IsRaw reports whether For[T] copies T's bytes as they are.
@@ -70,39 +69,52 @@ type bytesCodec struct{}
 func (bytesCodec) Append(dst []byte, x []byte) ([]byte, error) { return append(dst, x...), nil }
 func (bytesCodec) Decode(b []byte) ([]byte, error)             { return bytes.Clone(b), nil }
 
-// Gob encodes each value as a self-contained gob stream (type description
-// included), so any message can be decoded alone, by any process. A pointer
-// travels inside a one-field struct: gob cannot encode a pointer to a pointer
-// whose target encodes itself (a handle such as *mp.Lock), and a nil pointer
-// travels as an empty struct.
-type Gob[T any] struct{}
-
-type envelope[T any] struct{ V T }
-
-func isPointer[T any]() bool { return reflect.TypeFor[T]().Kind() == reflect.Pointer }
+// Value encodes any type that can travel in the format of wire.go; each
+// message is self-contained, so any message can be decoded alone, by any
+// process.
+type Value[T any] struct{}
 
 // Append implements Codec.
-func (Gob[T]) Append(dst []byte, x T) ([]byte, error) {
-	buf := bytes.NewBuffer(dst)
-	var v any = &x
-	if isPointer[T]() {
-		v = &envelope[T]{x}
-	}
-	if err := gob.NewEncoder(buf).Encode(v); err != nil {
-		return dst, fmt.Errorf("codec: gob encode %s: %w", reflect.TypeFor[T](), err)
-	}
-	return buf.Bytes(), nil
-}
+func (Value[T]) Append(dst []byte, x T) ([]byte, error) { return Append(dst, x) }
 
 // Decode implements Codec.
-func (Gob[T]) Decode(b []byte) (T, error) {
-	var e envelope[T]
-	var v any = &e.V
-	if isPointer[T]() {
-		v = &e
+func (Value[T]) Decode(b []byte) (T, error) { return Decode[T](b) }
+
+// Append appends the encoding of x to dst; on error dst is returned as it
+// was.
+func Append[T any](dst []byte, x T) ([]byte, error) {
+	t := reflect.TypeFor[T]()
+	tc, err := codecFor(t)
+	if err != nil {
+		return dst, fmt.Errorf("codec: %s cannot travel: %w", t, err)
 	}
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
-		return e.V, fmt.Errorf("codec: gob decode %s: %w", reflect.TypeFor[T](), err)
+	e := encoder{b: append(dst, formatVersion)}
+	if err := tc.enc(&e, reflect.ValueOf(&x).Elem()); err != nil {
+		return dst, fmt.Errorf("codec: encode %s: %w", t, err)
 	}
-	return e.V, nil
+	return e.b, nil
+}
+
+// Decode decodes a T from all of b, which Append wrote.
+func Decode[T any](b []byte) (T, error) {
+	var x T
+	t := reflect.TypeFor[T]()
+	tc, err := codecFor(t)
+	if err != nil {
+		return x, fmt.Errorf("codec: %s cannot travel: %w", t, err)
+	}
+	switch {
+	case len(b) == 0:
+		return x, fmt.Errorf("codec: decode %s: empty message", t)
+	case b[0] != formatVersion:
+		return x, fmt.Errorf("codec: decode %s: message of format %d, not %d", t, b[0], formatVersion)
+	}
+	d := decoder{b: b[1:]}
+	if err := tc.dec(&d, reflect.ValueOf(&x).Elem()); err != nil {
+		return x, fmt.Errorf("codec: decode %s: %w", t, err)
+	}
+	if len(d.b) != 0 {
+		return x, fmt.Errorf("codec: decode %s: %d bytes left over", t, len(d.b))
+	}
+	return x, nil
 }

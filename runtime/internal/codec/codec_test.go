@@ -37,8 +37,8 @@ func TestFor(t *testing.T) {
 	if _, ok := For[string]().(stringCodec); !ok {
 		t.Errorf("For[string] = %T, want the string codec", For[string]())
 	}
-	if _, ok := For[record]().(Gob[record]); !ok {
-		t.Errorf("For[record] = %T, want Gob", For[record]())
+	if _, ok := For[record]().(Value[record]); !ok {
+		t.Errorf("For[record] = %T, want Value", For[record]())
 	}
 	roundTrip(t, For[point](), point{3, -4})
 	roundTrip(t, For[int64](), -1<<40)
@@ -51,7 +51,7 @@ func TestDecodeErrors(t *testing.T) {
 	if _, err := For[point]().Decode([]byte{1, 2, 3}); err == nil {
 		t.Error("Raw decode of 3 bytes into an 8-byte type succeeded")
 	}
-	if _, err := For[record]().Decode([]byte("not gob")); err == nil {
-		t.Error("Gob decode of garbage succeeded")
+	if _, err := For[record]().Decode([]byte("not a message")); err == nil {
+		t.Error("Value decode of garbage succeeded")
 	}
 }

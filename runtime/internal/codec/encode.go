@@ -1,0 +1,204 @@
+package codec
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+)
+
+type encoder struct {
+	b     []byte
+	depth int
+}
+
+var errTooDeep = fmt.Errorf("the value nests more than %d levels deep (a cycle of pointers?)", maxDepth)
+
+// enter counts one more level of nesting; leave undoes it.
+func (e *encoder) enter() error {
+	if e.depth++; e.depth > maxDepth {
+		return errTooDeep
+	}
+	return nil
+}
+
+func (e *encoder) leave() { e.depth-- }
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func appendBytes(b, s []byte) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func encBool(e *encoder, v reflect.Value) error {
+	var b byte
+	if v.Bool() {
+		b = 1
+	}
+	e.b = append(e.b, b)
+	return nil
+}
+
+func encInt(e *encoder, v reflect.Value) error {
+	e.b = binary.AppendVarint(e.b, v.Int())
+	return nil
+}
+
+func encUint(e *encoder, v reflect.Value) error {
+	e.b = binary.AppendUvarint(e.b, v.Uint())
+	return nil
+}
+
+func encFloat(e *encoder, v reflect.Value) error {
+	e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v.Float()))
+	return nil
+}
+
+func encComplex(e *encoder, v reflect.Value) error {
+	c := v.Complex()
+	e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(real(c)))
+	e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(imag(c)))
+	return nil
+}
+
+func encString(e *encoder, v reflect.Value) error {
+	e.b = appendString(e.b, v.String())
+	return nil
+}
+
+func encByteSlice(e *encoder, v reflect.Value) error {
+	e.b = appendBytes(e.b, v.Bytes())
+	return nil
+}
+
+func encByteArray(e *encoder, v reflect.Value) error {
+	n := v.Len()
+	e.b = binary.AppendUvarint(e.b, uint64(n))
+	if v.CanAddr() {
+		e.b = append(e.b, v.Bytes()...)
+		return nil
+	}
+	for i := range n {
+		e.b = append(e.b, byte(v.Index(i).Uint()))
+	}
+	return nil
+}
+
+func (e *encoder) slice(elem *typeCodec, v reflect.Value) error {
+	if v.IsNil() {
+		e.b = append(e.b, 0)
+		return nil
+	}
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.leave()
+	n := v.Len()
+	e.b = binary.AppendUvarint(e.b, uint64(n)+1)
+	for i := range n {
+		if err := elem.enc(e, v.Index(i)); err != nil {
+			return fmt.Errorf("element %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (e *encoder) array(elem *typeCodec, v reflect.Value) error {
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.leave()
+	n := v.Len()
+	e.b = binary.AppendUvarint(e.b, uint64(n))
+	for i := range n {
+		if err := elem.enc(e, v.Index(i)); err != nil {
+			return fmt.Errorf("element %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (e *encoder) mapping(key, elem *typeCodec, v reflect.Value) error {
+	if v.IsNil() {
+		e.b = append(e.b, 0)
+		return nil
+	}
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.leave()
+	e.b = binary.AppendUvarint(e.b, uint64(v.Len())+1)
+	for it := v.MapRange(); it.Next(); {
+		if err := key.enc(e, it.Key()); err != nil {
+			return fmt.Errorf("key: %w", err)
+		}
+		if err := elem.enc(e, it.Value()); err != nil {
+			return fmt.Errorf("element: %w", err)
+		}
+	}
+	return nil
+}
+
+func (e *encoder) pointer(elem *typeCodec, v reflect.Value) error {
+	if v.IsNil() {
+		e.b = append(e.b, 0)
+		return nil
+	}
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.leave()
+	e.b = append(e.b, 1)
+	return elem.enc(e, v.Elem())
+}
+
+func (e *encoder) structure(fields []field, v reflect.Value) error {
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.leave()
+	e.b = binary.AppendUvarint(e.b, uint64(len(fields)))
+	for _, f := range fields {
+		e.b = append(e.b, f.head...)
+		at := len(e.b)
+		e.b = append(e.b, 0, 0, 0, 0)
+		if err := f.tc.enc(e, v.Field(f.index)); err != nil {
+			return fmt.Errorf("field %s: %w", f.name, err)
+		}
+		n := len(e.b) - at - 4
+		if n > maxField {
+			return fmt.Errorf("field %s: %d bytes, more than a field can hold (%d)", f.name, n, maxField)
+		}
+		binary.LittleEndian.PutUint32(e.b[at:], uint32(n))
+	}
+	return nil
+}
+
+// ErrUnregistered is the error of an interface holding a type neither
+// built in nor registered: the receiver could not name it.
+var ErrUnregistered = errors.New("type not registered for interface values")
+
+func encInterface(e *encoder, v reflect.Value) error {
+	if v.IsNil() {
+		e.b = append(e.b, 0)
+		return nil
+	}
+	dyn := v.Elem()
+	name, ok := nameOf(dyn.Type())
+	if !ok {
+		return fmt.Errorf("%s in an interface: %w (register it with mp.Register)", dyn.Type(), ErrUnregistered)
+	}
+	tc, err := codecFor(dyn.Type())
+	if err != nil {
+		return err
+	}
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.leave()
+	e.b = appendString(e.b, name)
+	return tc.enc(e, dyn)
+}
