@@ -202,7 +202,7 @@ func (d *decoder) slice(elem *typeCodec, v reflect.Value) error {
 	s := reflect.MakeSlice(v.Type(), n, n)
 	for i := range n {
 		if err := elem.dec(d, s.Index(i)); err != nil {
-			return fmt.Errorf("element %d: %w", i, err)
+			return at(err, fmt.Sprintf("element %d", i))
 		}
 	}
 	v.Set(s)
@@ -223,7 +223,7 @@ func (d *decoder) array(elem *typeCodec, v reflect.Value) error {
 	}
 	for i := range n {
 		if err := elem.dec(d, v.Index(i)); err != nil {
-			return fmt.Errorf("element %d: %w", i, err)
+			return at(err, fmt.Sprintf("element %d", i))
 		}
 	}
 	return nil
@@ -244,10 +244,10 @@ func (d *decoder) mapping(key, elem *typeCodec, v reflect.Value) error {
 		k.SetZero()
 		x.SetZero()
 		if err := key.dec(d, k); err != nil {
-			return fmt.Errorf("key: %w", err)
+			return at(err, "key")
 		}
 		if err := elem.dec(d, x); err != nil {
-			return fmt.Errorf("element: %w", err)
+			return at(err, "element")
 		}
 		m.SetMapIndex(k, x)
 	}
@@ -318,7 +318,7 @@ func (d *decoder) structure(fields []field, byName map[string]int, v reflect.Val
 		}
 		sub := decoder{b: body, depth: d.depth}
 		if err := f.tc.dec(&sub, v.Field(f.index)); err != nil {
-			return fmt.Errorf("field %s: %w", f.name, err)
+			return at(err, "field "+f.name)
 		}
 		if len(sub.b) != 0 {
 			return fmt.Errorf("field %s: %d bytes left over", f.name, len(sub.b))
@@ -349,7 +349,7 @@ func decInterface(d *decoder, v reflect.Value) error {
 	defer d.leave()
 	x := reflect.New(t).Elem()
 	if err := tc.dec(d, x); err != nil {
-		return fmt.Errorf("%s in an interface: %w", t, err)
+		return at(err, t.String()+" in an interface")
 	}
 	v.Set(x)
 	return nil

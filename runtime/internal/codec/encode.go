@@ -100,7 +100,7 @@ func (e *encoder) slice(elem *typeCodec, v reflect.Value) error {
 	e.b = binary.AppendUvarint(e.b, uint64(n)+1)
 	for i := range n {
 		if err := elem.enc(e, v.Index(i)); err != nil {
-			return fmt.Errorf("element %d: %w", i, err)
+			return at(err, fmt.Sprintf("element %d", i))
 		}
 	}
 	return nil
@@ -115,7 +115,7 @@ func (e *encoder) array(elem *typeCodec, v reflect.Value) error {
 	e.b = binary.AppendUvarint(e.b, uint64(n))
 	for i := range n {
 		if err := elem.enc(e, v.Index(i)); err != nil {
-			return fmt.Errorf("element %d: %w", i, err)
+			return at(err, fmt.Sprintf("element %d", i))
 		}
 	}
 	return nil
@@ -133,10 +133,10 @@ func (e *encoder) mapping(key, elem *typeCodec, v reflect.Value) error {
 	e.b = binary.AppendUvarint(e.b, uint64(v.Len())+1)
 	for it := v.MapRange(); it.Next(); {
 		if err := key.enc(e, it.Key()); err != nil {
-			return fmt.Errorf("key: %w", err)
+			return at(err, "key")
 		}
 		if err := elem.enc(e, it.Value()); err != nil {
-			return fmt.Errorf("element: %w", err)
+			return at(err, "element")
 		}
 	}
 	return nil
@@ -163,16 +163,16 @@ func (e *encoder) structure(fields []field, v reflect.Value) error {
 	e.b = binary.AppendUvarint(e.b, uint64(len(fields)))
 	for _, f := range fields {
 		e.b = append(e.b, f.head...)
-		at := len(e.b)
+		size := len(e.b)
 		e.b = append(e.b, 0, 0, 0, 0)
 		if err := f.tc.enc(e, v.Field(f.index)); err != nil {
-			return fmt.Errorf("field %s: %w", f.name, err)
+			return at(err, "field "+f.name)
 		}
-		n := len(e.b) - at - 4
+		n := len(e.b) - size - 4
 		if n > maxField {
 			return fmt.Errorf("field %s: %d bytes, more than a field can hold (%d)", f.name, n, maxField)
 		}
-		binary.LittleEndian.PutUint32(e.b[at:], uint32(n))
+		binary.LittleEndian.PutUint32(e.b[size:], uint32(n))
 	}
 	return nil
 }
