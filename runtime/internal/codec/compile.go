@@ -110,7 +110,8 @@ func compile(t reflect.Type) (*typeCodec, error) {
 	case reflect.Interface:
 		tc.kind, tc.min, tc.enc, tc.dec = kInterface, 1, encInterface, decInterface
 	default: // Chan, Func, UnsafePointer
-		err = fmt.Errorf("a %s cannot travel to another process", t.Kind())
+		err = fmt.Errorf("%s cannot travel to another process", map[reflect.Kind]string{
+			reflect.Chan: "a chan", reflect.Func: "a func", reflect.UnsafePointer: "an unsafe.Pointer"}[t.Kind()])
 	}
 	if err != nil {
 		delete(building, t)
@@ -247,7 +248,7 @@ func compileSelf(tc *typeCodec) (ok bool, err error) {
 			continue
 		}
 		if !pt.Implements(m.dec) {
-			return true, fmt.Errorf("%s has the encoding method of %s but not the decoding one", tc.t, m.dec)
+			return true, fmt.Errorf("%s has %s but %s has not %s, so it could not be decoded", tc.t, m.enc.Method(0).Name, pt, m.dec.Method(0).Name)
 		}
 		encode, decode := m.encode, m.decode
 		tc.kind, tc.min = kSelf, 1

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 type inner struct {
@@ -313,4 +314,19 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decode of a re-encoding: %v", err)
 		}
 	})
+}
+
+// halfSelf can encode itself but not decode itself.
+type halfSelf struct{ v int }
+
+func (halfSelf) MarshalText() ([]byte, error) { return []byte("x"), nil }
+
+func TestSelfEncodingNeedsItsDecoder(t *testing.T) {
+	err := try[halfSelf]()
+	if err == nil || !strings.Contains(err.Error(), "codec.halfSelf has MarshalText but *codec.halfSelf has not UnmarshalText") {
+		t.Errorf("half a self-encoding type: %v", err)
+	}
+	if err := try[struct{ P unsafe.Pointer }](); err == nil || !strings.Contains(err.Error(), "field P: an unsafe.Pointer cannot travel") {
+		t.Errorf("unsafe.Pointer: %v", err)
+	}
 }
