@@ -135,14 +135,16 @@ function or interface anywhere in the type means nothing in another process,
 and mp.NewValue or mp.NewArray fails with mp.ErrPointers at run time. The
 report names the field, as that error does.
 
-Queue, Dict and List encode items that are not raw with encoding/gob, and a
-worker's argument (mp.NewFunc) travels by gob too. gob refuses channels,
-functions and unsafe.Pointer, and structs none of whose fields it sends
-(unexported fields are not sent): the first Put, Set, Append or Start fails.
-An exported field of channel or function type is silently dropped and arrives
-nil. Types that encode themselves (GobEncode, MarshalBinary, MarshalText),
-interface values and Queues with their own codec (mp.WithCodec) are not
-reported.`,
+Queue, Pipe, Dict and List encode items that are not raw in runtime/mp's own
+format, as Pools do inputs and results, and a worker's argument (mp.NewFunc)
+is always encoded. The format refuses a channel, function or unsafe.Pointer
+anywhere in the type, exported struct fields included (they would arrive
+nil), a struct none of whose fields is exported (unexported fields are not
+sent), and a type with an encoding method but not its decoding one: the first
+Put, Send, Set, Append or Start fails. Types that encode themselves
+(GobEncode, MarshalBinary, MarshalText with their decoding methods),
+interface values (their dynamic types are registered with mp.Register at run
+time) and Queues with their own codec (mp.WithCodec) are not reported.`,
 		Bad: `type job struct{ id int; text string }
 
 v, err := mp.NewValue(Named{ID: 1, Name: "x"}) // Name is a string

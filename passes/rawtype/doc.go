@@ -13,16 +13,26 @@
 // runtime's error does. (NewInt and NewIntArray are constrained to integers:
 // the compiler already refuses anything else.)
 //
-// Queue, Dict and List copy pointer-free items raw and encode the others with
-// encoding/gob, and a worker's argument (mp.NewFunc) travels by gob too. The
-// check reports the types gob refuses, which fail at the first Put, Set or
-// Start: channels, functions and unsafe.Pointer outside struct fields, and
-// structs none of whose fields gob sends (unexported fields and fields of
-// channel or function type are not sent). It also reports exported struct
-// fields of channel or function type, which gob silently drops: they arrive
-// as nil in the other process. It follows gob's rules: types with a
-// GobEncode, MarshalBinary or MarshalText method encode themselves (the
-// runtime/mp handles do), interface values are not judged (their dynamic
-// types are registered at run time), and a Queue given its own codec with
-// mp.WithCodec (or options the check cannot see) is not checked.
+// Queue, JoinableQueue, Pipe, Dict and List copy pointer-free items raw and
+// encode the others in runtime/mp's own format (runtime/internal/codec), as
+// do the inputs and results of a Pool (mp.NewPoolFunc); a worker's argument
+// (mp.NewFunc) is always encoded, raw or not. The check reports the types the
+// codec refuses, which fail at run time with an error at the first Put, Send,
+// Set or Start (for a Pool, every task fails):
+//
+//   - a channel, function or unsafe.Pointer anywhere in the type: at top
+//     level, as an element, a map key or value, through pointers, or as an
+//     exported struct field, which encoding/gob used to drop silently;
+//   - a struct that has fields but no exported one, since nothing of it
+//     would arrive (struct{} is fine);
+//   - a type with an encoding method (GobEncode, MarshalBinary, MarshalText)
+//     whose pointer lacks the matching decoding method.
+//
+// It follows the codec's rules: unexported fields are skipped, as the codec
+// skips them, and never judged; types with an encoding method and its
+// decoding one encode themselves (the runtime/mp handles, time.Time) and are
+// not looked into; interface values are not judged, since their dynamic
+// types must be built in or given to mp.Register, which only the run time
+// sees; and a Queue or Pipe given its own codec with mp.WithCodec (or options
+// the check cannot see) is not checked.
 package rawtype

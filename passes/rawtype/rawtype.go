@@ -16,7 +16,7 @@ import (
 // Analyzer reports runtime/mp handles of refused types; see the package doc.
 var Analyzer = &analysis.Analyzer{
 	Name:     "rawtype",
-	Doc:      "report mp.NewValue/NewArray of types with pointers and Queue, Dict, List or worker argument types gob cannot encode",
+	Doc:      "report mp.NewValue/NewArray of types with pointers, and Queue, Dict, List, Pipe or worker types runtime/mp cannot encode",
 	URL:      "https://pkg.go.dev/github.com/mprace/mprace/passes/rawtype",
 	Run:      run,
 	Requires: []*analysis.Analyzer{inspect.Analyzer},
@@ -24,16 +24,44 @@ var Analyzer = &analysis.Analyzer{
 
 func init() { report.DefineFlags(&Analyzer.Flags) }
 
-// encoded lists the constructors whose type arguments travel through gob
-// when they are not raw, with what fails then.
-var encoded = map[string]string{
-	"NewQueue":    "the first Put fails",
-	"NewDict":     "the first Set fails",
-	"ManagedDict": "the first Set fails",
-	"NewList":     "the first Append or Set fails",
-	"ManagedList": "the first Append or Set fails",
-	"NewFunc":     "Start fails to encode the argument",
+// travel is how one type argument of a constructor travels when the codec
+// encodes it: what travels, and what fails when the codec refuses it.
+type travel struct{ what, fails string }
+
+// encodedCall describes a constructor whose type arguments runtime/mp encodes
+// in its own format (runtime/internal/codec).
+type encodedCall struct {
+	args []travel // per type argument
+	// opts is the index of the first QueueOption argument, -1 for none: a
+	// codec given there replaces the default one.
+	opts int
+	// always: the codec encodes raw types too, rather than copying them.
+	always bool
 }
+
+var encoded = map[string]encodedCall{
+	"NewQueue":         {opts: 0, args: []travel{{"each item travels to other processes", "the first Put fails"}}},
+	"NewJoinableQueue": {opts: 0, args: []travel{{"each item travels to other processes", "the first Put fails"}}},
+	"ManagedQueue":     {opts: 2, args: []travel{{"each item travels to other processes", "the first Put fails"}}},
+	"NewPipe":          {opts: 1, args: []travel{{"each message travels to the other end", "the first Send fails"}}},
+	"NewDict":          {opts: -1, args: dictArgs},
+	"ManagedDict":      {opts: -1, args: dictArgs},
+	"NewList":          {opts: -1, args: listArgs},
+	"ManagedList":      {opts: -1, args: listArgs},
+	"NewFunc": {opts: -1, always: true, args: []travel{
+		{"the worker's argument travels to the worker process", "Start fails to encode it"}}},
+	"NewPoolFunc": {opts: -1, args: []travel{
+		{"each input travels to the pool's workers", "every task fails with a *TaskError (encode input)"},
+		{"each result travels back from the pool's workers", "every task fails with a *TaskError (encode result) once the function has run"}}},
+}
+
+var (
+	dictArgs = []travel{
+		{"each key travels to other processes", "the first Set fails"},
+		{"each value travels to other processes", "the first Set fails"},
+	}
+	listArgs = []travel{{"each item travels to other processes", "the first Append or Set fails"}}
+)
 
 func run(pass *analysis.Pass) (any, error) {
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
@@ -58,35 +86,23 @@ func run(pass *analysis.Pass) (any, error) {
 			}
 			return
 		}
-		fails, ok := encoded[name]
-		if !ok || (name == "NewQueue" && !defaultCodec(pass.TypesInfo, call)) {
+		enc, ok := encoded[name]
+		if !ok || (enc.opts >= 0 && !defaultCodec(pass.TypesInfo, call, enc.opts)) {
 			return
 		}
-		if name == "NewFunc" {
-			targs = targs[:1]
-		}
-		for _, t := range targs {
-			if _, _, raw := firstPointer(t, ""); raw {
+		for i, t := range targs[:min(len(targs), len(enc.args))] {
+			if _, _, raw := firstPointer(t, ""); raw && !enc.always {
 				continue
 			}
-			g := &gobCheck{qual: qual, seen: make(map[types.Type]bool)}
-			if name == "NewFunc" {
-				g.field(t, types.TypeString(t, qual))
-			} else {
-				g.visit(t, types.TypeString(t, qual))
+			c := newEncodeCheck(qual)
+			c.walk(t, types.TypeString(t, qual), 0)
+			if c.refused == "" {
+				continue
 			}
-			switch {
-			case g.refused != "":
-				rep.Report(call.Pos(), call.End(), "rawtype", fmt.Sprintf(
-					"%s: %s travels through encoding/gob, which refuses it: %s, so %s; %s",
-					inst, what(name), g.refused, fails, remedy(name, g.noFields)))
-				return
-			case g.dropped != "":
-				rep.Report(call.Pos(), call.End(), "rawtype", fmt.Sprintf(
-					"%s: %s travels through encoding/gob, which silently drops %s: it arrives as nil in the "+
-						"other process; send what it carries instead, or leave it out of the type", inst, what(name), g.dropped))
-				return
-			}
+			rep.Report(call.Pos(), call.End(), "rawtype", fmt.Sprintf(
+				"%s: %s in runtime/mp's item encoding, which refuses it: %s, so %s; %s",
+				inst, enc.args[i].what, c.refused, enc.args[i].fails, remedy(pass.Pkg, name, t, c)))
+			return
 		}
 	})
 	return nil, nil
@@ -111,34 +127,31 @@ func typeList(ts []types.Type, qual types.Qualifier) string {
 	return s
 }
 
-func what(name string) string {
-	switch name {
-	case "NewFunc":
-		return "the worker's argument"
-	case "NewDict", "ManagedDict":
-		return "each key and value"
+// remedy is the fix for what c refuses in t, and the alternatives: the
+// constructor's own codec, or methods that encode t, when t is declared in
+// pkg, where they can be added.
+func remedy(pkg *types.Package, name string, t types.Type, c *encodeCheck) string {
+	if encoded[name].opts >= 0 {
+		holder := "Queue"
+		if name == "NewPipe" {
+			holder = "Pipe"
+		}
+		return fmt.Sprintf("%s, or give the %s its own codec with mp.WithCodec", c.fix, holder)
 	}
-	return "each item"
+	if n, ok := types.Unalias(t).(*types.Named); ok && c.typeFix && n.Obj().Pkg() == pkg {
+		return fmt.Sprintf("%s, or give %s MarshalBinary and UnmarshalBinary methods that encode it", c.fix, n.Obj().Name())
+	}
+	return c.fix
 }
 
-func remedy(name string, noFields bool) string {
-	fix := "send plain data in its place"
-	if noFields {
-		fix = "export the fields to send"
-	}
-	if name == "NewQueue" {
-		return fix + ", or give the Queue its own codec with mp.WithCodec"
-	}
-	return fix + ", or implement GobEncode and GobDecode"
-}
-
-// defaultCodec reports whether a NewQueue call is known to use the default
-// codec: every option is a visible WithCapacity or WithByteCapacity call.
-func defaultCodec(info *types.Info, call *ast.CallExpr) bool {
+// defaultCodec reports whether a call is known to use the default codec:
+// every option, from argument opts on, is a visible WithCapacity or
+// WithByteCapacity call.
+func defaultCodec(info *types.Info, call *ast.CallExpr, opts int) bool {
 	if call.Ellipsis.IsValid() {
 		return false
 	}
-	for _, a := range call.Args {
+	for _, a := range call.Args[min(opts, len(call.Args)):] {
 		c, ok := ast.Unparen(a).(*ast.CallExpr)
 		if !ok {
 			return false

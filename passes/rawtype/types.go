@@ -47,121 +47,148 @@ func firstPointer(t types.Type, path string) (string, string, bool) {
 	return "", "", true
 }
 
-// gobCheck walks a type as encoding/gob does when it compiles an encoder,
-// recording the first part it refuses and the first field it drops.
-type gobCheck struct {
+// encodeCheck walks a type as runtime/internal/codec compiles it (compile.go),
+// recording the first part the codec refuses and how to fix it.
+type encodeCheck struct {
 	qual    types.Qualifier
 	seen    map[types.Type]bool
 	refused string
-	// noFields: what is refused is a struct with no field gob sends.
-	noFields bool
-	dropped  string
+	// fix is the remedy for what is refused.
+	fix string
+	// typeFix: the refusal may also be fixed by giving the type encoding
+	// methods (not so when it has them, but half is missing).
+	typeFix bool
 }
 
+// maxDepth bounds the walk of types that nest without a struct to mark as
+// seen (type L []L).
 const maxDepth = 32
 
-func (g *gobCheck) visit(t types.Type, path string) {
-	g.walk(t, path, 0)
+func newEncodeCheck(qual types.Qualifier) *encodeCheck {
+	return &encodeCheck{qual: qual, seen: make(map[types.Type]bool)}
 }
 
-// field checks t as the type of an exported struct field: gob skips fields
-// of channel and function type, so a worker argument of such a type leaves
-// the envelope it travels in with nothing to send.
-func (g *gobCheck) field(t types.Type, path string) {
-	if k := chanOrFunc(t); k != "" {
-		g.refused = fmt.Sprintf("%s is a %s, which gob does not send", path, k)
-		return
-	}
-	g.walk(t, path, 0)
+func (c *encodeCheck) refuse(what, fix string, typeFix bool) {
+	c.refused, c.fix, c.typeFix = what, fix, typeFix
 }
 
-func (g *gobCheck) walk(t types.Type, path string, depth int) {
-	if g.refused != "" || depth > maxDepth {
+func (c *encodeCheck) walk(t types.Type, path string, depth int) {
+	if c.refused != "" || depth > maxDepth {
 		return
 	}
 	if _, ok := types.Unalias(t).(*types.TypeParam); ok {
 		return
 	}
-	if selfEncoding(t) {
-		return
+	switch t.Underlying().(type) {
+	case *types.Pointer, *types.Interface:
+		// The codec looks for encoding methods on what a pointer points
+		// to, and an interface value's dynamic type is known at run time
+		// only.
+	default:
+		if m, ok := selfEncoding(t); ok {
+			if m.missing != "" {
+				ts := types.TypeString(t, c.qual)
+				c.refuse(fmt.Sprintf("%s has %s but *%s has no %s", c.subject(t, path), m.enc, ts, m.missing),
+					fmt.Sprintf("give *%s %s method", ts, article(m.missing)), false)
+			}
+			return
+		}
 	}
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		if u.Kind() == types.UnsafePointer {
-			g.refused = path + " is an unsafe.Pointer"
+			c.refuse(path+" is an unsafe.Pointer", "send the data it points to in its place", true)
 		}
 	case *types.Pointer:
-		g.walk(u.Elem(), path, depth+1)
+		c.walk(u.Elem(), path, depth+1)
 	case *types.Slice:
-		g.walk(u.Elem(), path+"[i]", depth+1)
+		c.walk(u.Elem(), path+"[i]", depth+1)
 	case *types.Array:
-		g.walk(u.Elem(), path+"[i]", depth+1)
+		c.walk(u.Elem(), path+"[i]", depth+1)
 	case *types.Map:
-		g.walk(u.Key(), path+" (a key)", depth+1)
-		g.walk(u.Elem(), path+"[k]", depth+1)
+		c.walk(u.Key(), path+" (a key)", depth+1)
+		c.walk(u.Elem(), path+"[k]", depth+1)
 	case *types.Chan:
-		g.refused = path + " is a chan"
+		c.refuse(path+" is a chan", "put an mp.Queue in its place, which travels and works in the other process", true)
 	case *types.Signature:
-		g.refused = path + " is a func"
+		c.refuse(path+" is a func", "send data that names the work in its place, and look the function up in the other process", true)
 	case *types.Struct:
-		if g.seen[t] {
+		if c.seen[t] {
 			return
 		}
-		g.seen[t] = true
-		sent := 0
+		c.seen[t] = true
+		exported := 0
 		for f := range u.Fields() {
 			if !f.Exported() {
-				continue
+				continue // skipped by the codec, as by encoding/gob
 			}
-			fpath := path + "." + f.Name()
-			if k := chanOrFunc(f.Type()); k != "" {
-				if g.dropped == "" {
-					g.dropped = fmt.Sprintf("%s (a %s field)", fpath, k)
-				}
-				continue
-			}
-			sent++
-			g.walk(f.Type(), fpath, depth+1)
+			exported++
+			c.walk(f.Type(), path+"."+f.Name(), depth+1)
 		}
-		if u.NumFields() > 0 && sent == 0 && g.refused == "" {
-			g.refused = fmt.Sprintf("%s has no exported field gob can send (%s)", path, types.TypeString(t, g.qual))
-			g.noFields = true
+		if u.NumFields() > 0 && exported == 0 && c.refused == "" {
+			c.refuse(c.subject(t, path)+" has no exported field (nothing of it would arrive)", "export the fields to send", true)
 		}
 	}
 }
 
-// chanOrFunc returns "chan" or "func" for a type gob skips as a struct
-// field: a channel or function, through any number of pointers.
-func chanOrFunc(t types.Type) string {
-	for {
-		p, ok := t.Underlying().(*types.Pointer)
-		if !ok {
-			break
-		}
-		t = p.Elem()
+// subject names the part at path, with its type when the path does not.
+func (c *encodeCheck) subject(t types.Type, path string) string {
+	if ts := types.TypeString(t, c.qual); ts != path {
+		return fmt.Sprintf("%s (%s)", path, ts)
 	}
-	switch t.Underlying().(type) {
-	case *types.Chan:
-		return "chan"
-	case *types.Signature:
-		return "func"
-	}
-	return ""
+	return path
 }
 
-// selfEncoding reports whether t or *t has one of the methods gob prefers to
-// its own encoding: GobEncode, MarshalBinary or MarshalText.
-func selfEncoding(t types.Type) bool {
-	for _, name := range []string{"GobEncode", "MarshalBinary", "MarshalText"} {
-		obj, _, _ := types.LookupFieldOrMethod(t, true, nil, name)
-		fn, ok := obj.(*types.Func)
-		if !ok {
+// selfMethods are the methods by which a type encodes itself, in the order
+// the codec prefers them (encoding/gob's): an encoding method on the value
+// or the pointer, and the decoding method on the pointer.
+var selfMethods = [...]struct {
+	enc, dec   string
+	encI, decI *types.Interface
+}{
+	{"GobEncode", "GobDecode", encoder("GobEncode"), decoder("GobDecode")},
+	{"MarshalBinary", "UnmarshalBinary", encoder("MarshalBinary"), decoder("UnmarshalBinary")},
+	{"MarshalText", "UnmarshalText", encoder("MarshalText"), decoder("UnmarshalText")},
+}
+
+// selfMethod is the pair of methods a type encodes itself with; missing
+// names the decoding method when the type lacks it, which the codec refuses.
+type selfMethod struct{ enc, missing string }
+
+// selfEncoding reports whether t or *t has one of the encoding methods the
+// codec prefers to its own encoding.
+func selfEncoding(t types.Type) (selfMethod, bool) {
+	ptr := types.NewPointer(t)
+	for _, m := range selfMethods {
+		if !types.Implements(t, m.encI) && !types.Implements(ptr, m.encI) {
 			continue
 		}
-		sig := fn.Signature()
-		if sig.Params().Len() == 0 && sig.Results().Len() == 2 {
-			return true
+		if !types.Implements(ptr, m.decI) {
+			return selfMethod{enc: m.enc, missing: m.dec}, true
 		}
+		return selfMethod{enc: m.enc}, true
 	}
-	return false
+	return selfMethod{}, false
+}
+
+var (
+	byteSlice = types.NewSlice(types.Typ[types.Byte])
+	errorType = types.Universe.Lookup("error").Type()
+)
+
+// encoder is interface{ name() ([]byte, error) }.
+func encoder(name string) *types.Interface {
+	res := types.NewTuple(types.NewParam(0, nil, "", byteSlice), types.NewParam(0, nil, "", errorType))
+	return oneMethod(name, types.NewSignatureType(nil, nil, nil, nil, res, false))
+}
+
+// decoder is interface{ name([]byte) error }.
+func decoder(name string) *types.Interface {
+	params := types.NewTuple(types.NewParam(0, nil, "", byteSlice))
+	res := types.NewTuple(types.NewParam(0, nil, "", errorType))
+	return oneMethod(name, types.NewSignatureType(nil, nil, nil, params, res, false))
+}
+
+func oneMethod(name string, sig *types.Signature) *types.Interface {
+	return types.NewInterfaceType([]*types.Func{types.NewFunc(0, nil, name, sig)}, nil).Complete()
 }
