@@ -57,23 +57,26 @@ var (
 func RegisterError(name string, err error) { worker.RegisterError(name, err) }
 
 func init() {
-	for name, err := range map[string]error{
-		"mp.ErrOwnerDead":     ErrOwnerDead,
-		"mp.ErrLocked":        ErrLocked,
-		"mp.ErrCorrupt":       ErrCorrupt,
-		"mp.ErrTypeMismatch":  ErrTypeMismatch,
-		"mp.ErrNoSpace":       ErrNoSpace,
-		"mp.ErrPointers":      ErrPointers,
-		"mp.ErrUnknownArena":  ErrUnknownArena,
-		"mp.ErrClosed":        ErrClosed,
-		"mp.ErrFull":          ErrFull,
-		"mp.ErrEmpty":         ErrEmpty,
-		"mp.ErrTooLarge":      ErrTooLarge,
-		"mp.ErrNoMain":        ErrNoMain,
-		"mp.ErrMainLate":      ErrMainLate,
-		"mp.ErrNotRegistered": ErrNotRegistered,
+	for _, s := range [...]struct {
+		name string
+		err  error
+	}{
+		{"mp.ErrOwnerDead", ErrOwnerDead},
+		{"mp.ErrLocked", ErrLocked},
+		{"mp.ErrCorrupt", ErrCorrupt},
+		{"mp.ErrTypeMismatch", ErrTypeMismatch},
+		{"mp.ErrNoSpace", ErrNoSpace},
+		{"mp.ErrPointers", ErrPointers},
+		{"mp.ErrUnknownArena", ErrUnknownArena},
+		{"mp.ErrClosed", ErrClosed},
+		{"mp.ErrFull", ErrFull},
+		{"mp.ErrEmpty", ErrEmpty},
+		{"mp.ErrTooLarge", ErrTooLarge},
+		{"mp.ErrNoMain", ErrNoMain},
+		{"mp.ErrMainLate", ErrMainLate},
+		{"mp.ErrNotRegistered", ErrNotRegistered},
 	} {
-		RegisterError(name, err)
+		RegisterError(s.name, s.err)
 	}
 }
 

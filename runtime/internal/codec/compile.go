@@ -229,17 +229,18 @@ var (
 func compileSelf(tc *typeCodec) (ok bool, err error) {
 	pt := reflect.PointerTo(tc.t)
 	for _, m := range [...]struct {
-		enc, dec reflect.Type
-		encode   func(any) ([]byte, error)
-		decode   func(any, []byte) error
+		enc, dec         reflect.Type
+		encName, decName string // not enc.Method(0).Name: reflect's Method keeps every method of every type in the binary
+		encode           func(any) ([]byte, error)
+		decode           func(any, []byte) error
 	}{
-		{gobEncoder, gobDecoder,
+		{gobEncoder, gobDecoder, "GobEncode", "GobDecode",
 			func(x any) ([]byte, error) { return x.(interface{ GobEncode() ([]byte, error) }).GobEncode() },
 			func(x any, b []byte) error { return x.(interface{ GobDecode([]byte) error }).GobDecode(b) }},
-		{binEncoder, binDecoder,
+		{binEncoder, binDecoder, "MarshalBinary", "UnmarshalBinary",
 			func(x any) ([]byte, error) { return x.(encoding.BinaryMarshaler).MarshalBinary() },
 			func(x any, b []byte) error { return x.(encoding.BinaryUnmarshaler).UnmarshalBinary(b) }},
-		{txtEncoder, txtDecoder,
+		{txtEncoder, txtDecoder, "MarshalText", "UnmarshalText",
 			func(x any) ([]byte, error) { return x.(encoding.TextMarshaler).MarshalText() },
 			func(x any, b []byte) error { return x.(encoding.TextUnmarshaler).UnmarshalText(b) }},
 	} {
@@ -248,7 +249,7 @@ func compileSelf(tc *typeCodec) (ok bool, err error) {
 			continue
 		}
 		if !pt.Implements(m.dec) {
-			return true, fmt.Errorf("%s has %s but %s has not %s, so it could not be decoded", tc.t, m.enc.Method(0).Name, pt, m.dec.Method(0).Name)
+			return true, fmt.Errorf("%s has %s but %s has not %s, so it could not be decoded", tc.t, m.encName, pt, m.decName)
 		}
 		encode, decode := m.encode, m.decode
 		tc.kind, tc.min = kSelf, 1

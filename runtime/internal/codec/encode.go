@@ -13,7 +13,16 @@ type encoder struct {
 	depth int
 }
 
-var errTooDeep = fmt.Errorf("the value nests more than %d levels deep (a cycle of pointers?)", maxDepth)
+// errTooDeep is a type, not fmt.Errorf at package level: formatting there
+// would run in every worker's initialisation, and fmt's first use faults in
+// pages worth a measurable share of a start.
+var errTooDeep error = tooDeep{}
+
+type tooDeep struct{}
+
+func (tooDeep) Error() string {
+	return fmt.Sprintf("the value nests more than %d levels deep (a cycle of pointers?)", maxDepth)
+}
 
 // enter counts one more level of nesting; leave undoes it.
 func (e *encoder) enter() error {

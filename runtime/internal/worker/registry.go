@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -17,9 +18,17 @@ type Entry func(ctx context.Context, arg []byte) error
 
 var registry struct {
 	sync.RWMutex
-	entries   map[string]Entry
-	sentinels map[string]error
-	names     []string // sentinel names, sorted, so replies are deterministic
+	entries map[string]Entry
+	// sentinels is a slice, sorted by name only when read, not a map: a
+	// worker registers a few dozen at initialisation and reads them only if
+	// its entry fails, and every allocation at a start costs page faults.
+	sentinels []sentinel
+	sorted    bool
+}
+
+type sentinel struct {
+	name string
+	err  error
 }
 
 // Register records an entry under name. Call it at package level (from a
@@ -66,34 +75,51 @@ func RegisterError(name string, err error) {
 	}
 	registry.Lock()
 	defer registry.Unlock()
-	addUnique(&registry.sentinels, "sentinel error", name, err)
-	registry.names = append(registry.names, name)
-	sort.Strings(registry.names)
+	for _, s := range registry.sentinels {
+		if s.name == name {
+			panic(fmt.Sprintf("mp: sentinel error %q registered twice: each needs its own name", name))
+		}
+	}
+	if registry.sentinels == nil {
+		registry.sentinels = make([]sentinel, 0, 32)
+	}
+	registry.sentinels = append(registry.sentinels, sentinel{name, err})
+	registry.sorted = false
 }
 
 func init() {
-	for name, err := range map[string]error{
-		"context.Canceled":         context.Canceled,
-		"context.DeadlineExceeded": context.DeadlineExceeded,
-		"io.EOF":                   io.EOF,
-		"io.ErrUnexpectedEOF":      io.ErrUnexpectedEOF,
-		"os.ErrNotExist":           os.ErrNotExist,
-		"os.ErrExist":              os.ErrExist,
-		"os.ErrPermission":         os.ErrPermission,
-		"os.ErrDeadlineExceeded":   os.ErrDeadlineExceeded,
+	for _, s := range [...]sentinel{
+		{"context.Canceled", context.Canceled},
+		{"context.DeadlineExceeded", context.DeadlineExceeded},
+		{"io.EOF", io.EOF},
+		{"io.ErrUnexpectedEOF", io.ErrUnexpectedEOF},
+		{"os.ErrNotExist", os.ErrNotExist},
+		{"os.ErrExist", os.ErrExist},
+		{"os.ErrPermission", os.ErrPermission},
+		{"os.ErrDeadlineExceeded", os.ErrDeadlineExceeded},
 	} {
-		RegisterError(name, err)
+		RegisterError(s.name, s.err)
 	}
+}
+
+// sortedSentinels returns the sentinels in name order, so that replies are
+// deterministic; the caller holds the registry's write lock.
+func sortedSentinels() []sentinel {
+	if !registry.sorted {
+		slices.SortFunc(registry.sentinels, func(a, b sentinel) int { return strings.Compare(a.name, b.name) })
+		registry.sorted = true
+	}
+	return registry.sentinels
 }
 
 // sentinelNames lists the registered sentinels err matches.
 func sentinelNames(err error) []string {
-	registry.RLock()
-	defer registry.RUnlock()
+	registry.Lock()
+	defer registry.Unlock()
 	var out []string
-	for _, name := range registry.names {
-		if errors.Is(err, registry.sentinels[name]) {
-			out = append(out, name)
+	for _, s := range sortedSentinels() {
+		if errors.Is(err, s.err) {
+			out = append(out, s.name)
 		}
 	}
 	return out
@@ -106,8 +132,11 @@ func sentinelsNamed(names []string) []error {
 	defer registry.RUnlock()
 	var out []error
 	for _, name := range names {
-		if err, ok := registry.sentinels[name]; ok {
-			out = append(out, err)
+		for _, s := range registry.sentinels {
+			if s.name == name {
+				out = append(out, s.err)
+				break
+			}
 		}
 	}
 	return out
