@@ -53,11 +53,11 @@ func registered(t *testing.T, a syncArgs, n int64) {
 }
 
 // stays checks that exactly want waiters have woken, now and a while later:
-// longer than any backstop, so a waiter that wakes unchosen is seen.
+// longer than the sleeps' backstop, so a waiter that wakes unchosen is seen.
 func stays(t *testing.T, a syncArgs, want int64, what string) {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("%d woken", want), func() bool { return a.Woke.Load() >= want })
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(5500 * time.Millisecond) // the backstop (syncBackstop) is 5 s
 	if got := a.Woke.Load(); got != want {
 		t.Fatalf("after %s: %d waiters woke, want exactly %d", what, got, want)
 	}

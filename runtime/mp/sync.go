@@ -20,8 +20,11 @@ const (
 	syncVersion = 1
 	// syncBackstop bounds a sleep: it is not how deaths are noticed (the
 	// processes a sleeper depends on are watched), it only covers a wake-up
-	// lost to a notifier killed mid-notify.
-	syncBackstop = time.Second
+	// lost to a notifier killed mid-notify. Five seconds, as the Queue's: each
+	// sleep that ends costs an idle waiter's Go runtime several context
+	// switches, and at one second a waiter used most of its 0.1% of a core
+	// on a loaded machine.
+	syncBackstop = 5 * time.Second
 )
 
 func syncFP(what string) uint64 {
