@@ -13,6 +13,10 @@ package mp_test
 // goroutines call Start side by side (Start is safe for concurrent use);
 // starters=1 is the plain loop, which keeps every core busy as well, since
 // Start returns before its worker has initialised (after each Func's first).
+// Bare is the baseline, in the same run: the same program started with
+// os/exec as plain children that say they run and block reading stdin, with
+// no worker protocol, so the difference is what runtime/mp adds to the Go
+// runtime's own start of a process on this machine.
 
 import (
 	"errors"
@@ -34,7 +38,7 @@ func BenchmarkIdle(b *testing.B) {
 	for _, c := range []struct {
 		what              string
 		workers, starters int
-	}{{"Queue", 100, starters}, {"Lock", 100, starters}, {"Queue", 250, starters}, {"Queue", 250, 1}} {
+	}{{"Queue", 100, starters}, {"Lock", 100, starters}, {"Queue", 250, starters}, {"Queue", 250, 1}, {"Bare", 250, starters}} {
 		b.Run(fmt.Sprintf("%s/workers=%d/starters=%d", c.what, c.workers, c.starters), func(b *testing.B) {
 			for range b.N {
 				out, err := exec.Command(bin, c.what, strconv.Itoa(c.workers), strconv.Itoa(c.starters), idleFor.String()).Output()

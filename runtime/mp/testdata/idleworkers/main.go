@@ -2,9 +2,10 @@
 // starts N workers from S goroutines side by side (S=1 is the plain loop),
 // each of which blocks on an empty Queue or on a Lock this process holds,
 // waits until every one is blocked, lets them sleep for IDLE, releases them,
-// joins them and prints its measurements as name/value pairs:
+// joins them and prints its measurements as name/value pairs. Bare starts
+// plain children of the same program instead (bare.go), the baseline:
 //
-//	idleworkers Queue|Lock N S IDLE
+//	idleworkers Queue|Lock|Bare N S IDLE
 //
 //	start-s              wall time from the first Start until all are blocked
 //	start-cpu-ms/worker  CPU time of the starts (the workers' and this
@@ -54,6 +55,10 @@ var waiter = mp.NewFunc("idleworkers.waiter", func(ctx context.Context, a waitAr
 
 func main() {
 	mp.Main()
+	if os.Getenv(bareEnv) != "" {
+		bareChild()
+		return
+	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "idleworkers:", err)
 		os.Exit(1)
@@ -61,14 +66,17 @@ func main() {
 }
 
 func run(args []string) error {
-	if len(args) != 4 || args[0] != "Queue" && args[0] != "Lock" {
-		return errors.New("usage: idleworkers Queue|Lock WORKERS STARTERS IDLE")
+	if len(args) != 4 || args[0] != "Queue" && args[0] != "Lock" && args[0] != "Bare" {
+		return errors.New("usage: idleworkers Queue|Lock|Bare WORKERS STARTERS IDLE")
 	}
 	workers, err1 := strconv.Atoi(args[1])
 	starters, err2 := strconv.Atoi(args[2])
 	idle, err3 := time.ParseDuration(args[3])
 	if err := errors.Join(err1, err2, err3); err != nil || workers < 1 || starters < 1 {
-		return fmt.Errorf("usage: idleworkers Queue|Lock WORKERS STARTERS IDLE: %v", err)
+		return fmt.Errorf("usage: idleworkers Queue|Lock|Bare WORKERS STARTERS IDLE: %v", err)
+	}
+	if args[0] == "Bare" {
+		return bare(workers, starters, idle)
 	}
 	ready, err := mp.NewInt[int64](0)
 	if err != nil {
@@ -129,10 +137,14 @@ func run(args []string) error {
 			return err
 		}
 	}
+	report(workers, started, startCPU, used, idle)
+	return nil
+}
+
+func report(workers int, started, startCPU time.Duration, used float64, idle time.Duration) {
 	fmt.Printf("start-s %.4g start-cpu-ms/worker %.4g cpu-s %.4g %%core/worker %.4g\n",
 		started.Seconds(), startCPU.Seconds()*1000/float64(workers),
 		used, used/float64(workers)/idle.Seconds()*100)
-	return nil
 }
 
 // startAll starts n waiters from the given number of goroutines.
@@ -175,9 +187,17 @@ func selfCPU() time.Duration {
 
 // cpuOf is the user and system time the processes have used so far.
 func cpuOf(ps []*mp.Process) (time.Duration, error) {
+	pids := make([]int, len(ps))
+	for i, p := range ps {
+		pids[i] = p.Pid()
+	}
+	return cpuOfPids(pids)
+}
+
+func cpuOfPids(pids []int) (time.Duration, error) {
 	ticks := 0
-	for _, p := range ps {
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid()) + "/stat")
+	for _, pid := range pids {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		if err != nil {
 			return 0, err
 		}
@@ -186,7 +206,7 @@ func cpuOf(ps []*mp.Process) (time.Duration, error) {
 		for _, i := range []int{11, 12} { // utime, stime: fields 14 and 15
 			n, err := strconv.Atoi(f[i])
 			if err != nil {
-				return 0, fmt.Errorf("/proc/%d/stat: %w", p.Pid(), err)
+				return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
 			}
 			ticks += n
 		}
