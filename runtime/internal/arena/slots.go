@@ -39,7 +39,9 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+	"unsafe"
 
+	"github.com/mprace/mprace/runtime/internal/blocking"
 	"golang.org/x/sys/unix"
 )
 
@@ -83,7 +85,16 @@ func ofdLock(fd int, typ int16, at int64, wait bool) error {
 	}
 	lk := unix.Flock_t{Type: typ, Whence: 0, Start: at, Len: 1}
 	for {
-		err := unix.FcntlFlock(uintptr(fd), cmd, &lk)
+		var err error
+		if wait {
+			// A watcher's wait lasts as long as the process it watches.
+			if _, errno := blocking.Syscall6(unix.SYS_FCNTL, uintptr(fd), uintptr(cmd),
+				uintptr(unsafe.Pointer(&lk)), 0, 0, 0); errno != 0 {
+				err = errno
+			}
+		} else {
+			err = unix.FcntlFlock(uintptr(fd), cmd, &lk)
+		}
 		if err != unix.EINTR {
 			return err
 		}

@@ -45,3 +45,16 @@ func TestWakeWakesAWaiter(t *testing.T) {
 		t.Fatalf("Wake with no waiters woke %d", n)
 	}
 }
+
+// Waits shorter than blockAfter stay ordinary system calls; longer ones
+// go on as blocking ones for what is left of their timeout.
+func TestWaitTimesOutOnBothSidesOfBlockAfter(t *testing.T) {
+	for _, timeout := range []time.Duration{blockAfter / 2, blockAfter + 30*time.Millisecond} {
+		var w uint32
+		start := time.Now()
+		Wait(&w, 0, timeout)
+		if d := time.Since(start); d < timeout || d > timeout+time.Second {
+			t.Errorf("Wait with a timeout of %v took %v", timeout, d)
+		}
+	}
+}
