@@ -122,8 +122,9 @@ const (
 //
 // Pointer-free T is copied raw into shared memory; strings and byte slices
 // are copied as they are; other types are encoded unless WithCodec says
-// otherwise: exported struct fields by name (so two versions of a type
-// exchange the fields they share), pointers (nil included), slices, maps,
+// otherwise: exported struct fields by name (so two programs' versions of
+// a type behind an interface exchange the fields they share), pointers
+// (nil included), slices, maps,
 // types with GobEncode, MarshalBinary or MarshalText methods, and interface
 // values holding built-in types or types given to Register. runtime/mp
 // handles (Lock, Value, Array, Queue, ...) travel in items and work in the

@@ -25,9 +25,10 @@ package codec
 //	                   MarshalText returned
 //
 // Struct fields are matched by name, so two programs with different versions
-// of a type still exchange the fields they share: unknown fields are skipped
-// by their length, missing ones stay zero, and a field whose kind differs is
-// an error that names it.
+// of a type still exchange the fields they share (behind an interface: the
+// containers check that their own T is one type everywhere): unknown fields
+// are skipped by their length, missing ones stay zero, and a field whose kind
+// differs is an error that names it.
 
 const formatVersion = 1
 

@@ -10,6 +10,8 @@
 //	mpchild touch-all MANAGER            use every Managed type by name (see TestManagerHoldsEveryType)
 //	mpchild big-value                    a 256 MiB Value: make, load, store (set MPRACE_ARENA_SIZE)
 //	mpchild die-creating NAME            die while creating the Manager NAME
+//	mpchild skew-put MANAGER DICT        put this build's version of skewJob in DICT["job"] (see skew_v1.go)
+//	mpchild skew-get MANAGER DICT        print DICT["job"] as this build's skewJob
 package main
 
 import (
@@ -113,6 +115,10 @@ func run(args []string) error {
 		return churn(m, args[2])
 	case args[0] == "touch-all" && len(args) == 2:
 		return touchAll(m)
+	case args[0] == "skew-put" && len(args) == 3:
+		return skewPut(m, args[2])
+	case args[0] == "skew-get" && len(args) == 3:
+		return skewGet(m, args[2])
 	case args[0] == "wait-lock" && len(args) == 3:
 		l, err := mp.ManagedLock(m, args[2])
 		if err != nil {
