@@ -38,6 +38,7 @@ package arena
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"sync/atomic"
 	"unsafe"
 
@@ -198,7 +199,7 @@ func (a *Arena) Alive(id uint32) bool {
 // description, and so its locks, with the parent: keeping it open would keep
 // the parent's slot looking alive after the parent's death.
 func ReopenInherited(f *os.File) (*os.File, error) {
-	path := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+	path := "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) // not fmt: its first use faults in pages of every worker's start
 	nf, err := os.OpenFile(path, os.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("arena: reopen inherited arena through %s (is /proc mounted?): %w", path, err)
