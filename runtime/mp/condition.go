@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mprace/mprace/runtime/internal/codec"
 	"github.com/mprace/mprace/runtime/internal/futex"
@@ -219,9 +220,20 @@ func (c *Condition) sleep(ctx context.Context, st *condState, slot *condSlot) ui
 			c.holderDied(st, holder)
 			continue
 		}
-		c.ref.Arena.Sleep(&slot.state, slotWaiting, holder, 0, syncBackstop)
+		backstop := syncBackstop
+		if holder == 0 {
+			// The lock was free: whoever takes it next, and may die
+			// before notifying, cannot be watched from here. Look again
+			// each second, so that such a death strands no waiter longer.
+			backstop = unwatchedBackstop
+		}
+		c.ref.Arena.Sleep(&slot.state, slotWaiting, holder, 0, backstop)
 	}
 }
+
+// unwatchedBackstop bounds a Condition waiter's sleep while the lock has no
+// holder to watch.
+const unwatchedBackstop = time.Second
 
 // holder returns the process holding the condition's lock, or 0.
 func (c *Condition) holder() uint32 {
