@@ -7,7 +7,6 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/mprace/mprace/runtime/internal/codec"
 	"github.com/mprace/mprace/runtime/internal/futex"
@@ -230,10 +229,6 @@ func (c *Condition) sleep(ctx context.Context, st *condState, slot *condSlot) ui
 		c.ref.Arena.Sleep(&slot.state, slotWaiting, holder, 0, backstop)
 	}
 }
-
-// unwatchedBackstop bounds a Condition waiter's sleep while the lock has no
-// holder to watch.
-const unwatchedBackstop = time.Second
 
 // holder returns the process holding the condition's lock, or 0.
 func (c *Condition) holder() uint32 {

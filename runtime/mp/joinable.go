@@ -113,7 +113,13 @@ func (j *JoinableQueue[T]) get(do func() (T, error)) (T, error) {
 	}
 	e.id = j.self
 	e.n++
+	first := e.n == 1
 	st.mu.Unlock()
+	if first {
+		// A process that now holds a task: a sleeping Join must watch it
+		// (Notify costs nothing but an atomic add when no one sleeps).
+		st.w.Notify(0)
+	}
 	x, err := do()
 	if err != nil {
 		j.lock(st)
@@ -203,7 +209,9 @@ func (j *JoinableQueue[T]) Join(ctx context.Context) error {
 			return fmt.Errorf("mp: JoinableQueue.Join: %w", err)
 		}
 		// Every process with a task in hand is watched: a death among them
-		// wakes this sleep, and the next turn fails its tasks.
+		// wakes this sleep, and the next turn fails its tasks. A process
+		// that takes its first task later wakes it too (get), so that the
+		// next turn watches it.
 		st.w.SleepAny(ctx, j.ref.Arena, seen, busy, syncBackstop)
 	}
 }

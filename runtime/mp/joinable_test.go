@@ -94,3 +94,44 @@ func TestJoinableQueueDeadTakerFails(t *testing.T) {
 	q.Close()
 	joinAll(t, ps)
 }
+
+// A process that takes a task after Join went to sleep, and dies holding
+// it, does not strand the joiner: the task fails within about a second.
+func TestJoinableQueueTakerAfterJoinSleepsDies(t *testing.T) {
+	q, err := mp.NewJoinableQueue[int]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, _ := mp.NewInt[int64](0)
+	ready, _ := mp.NewInt[int64](0)
+	a := joinArgs{Q: q, Done: done, Ready: ready}
+	if err := q.Put(1); err != nil {
+		t.Fatal(err)
+	}
+	joined := make(chan error, 1)
+	go func() { joined <- q.Join(context.Background()) }()
+	time.Sleep(100 * time.Millisecond) // Join is asleep, with no taker to watch
+	hog, err := joinHog.Start(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hog.Kill(); hog.Join() })
+	waitFor(t, "the hog to take its task", func() bool { return ready.Load() == 1 })
+	hog.Kill()
+	<-hog.Done()
+	died := time.Now()
+	select {
+	case err := <-joined:
+		if err != nil {
+			t.Fatalf("Join: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Join stranded by a taker that died after it went to sleep")
+	}
+	if d := time.Since(died); d > 3*time.Second {
+		t.Errorf("Join returned %v after the taker died, want about a second", d)
+	}
+	if got := q.Failed(); got != 1 {
+		t.Errorf("Failed = %d, want 1", got)
+	}
+}

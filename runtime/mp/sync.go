@@ -25,6 +25,12 @@ const (
 	// switches, and at one second a waiter used most of its 0.1% of a core
 	// on a loaded machine.
 	syncBackstop = 5 * time.Second
+	// unwatchedBackstop bounds a sleep that cannot watch every process whose
+	// death should end it, because that process may arrive after the sleep
+	// began without waking it: a Condition waiter whose lock was free (the
+	// next holder may die before notifying). Such a death is noticed within
+	// a second.
+	unwatchedBackstop = time.Second
 )
 
 func syncFP(what string) uint64 {
