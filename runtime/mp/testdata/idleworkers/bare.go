@@ -86,22 +86,10 @@ func bare(n, starters int, idle time.Duration) error {
 	for i, c := range cmds {
 		pids[i] = c.Process.Pid
 	}
-	childCPU, err := cpuOfPids(pids)
+	startCPU, used, err := measure(pids, selfBefore, idle)
 	if err != nil {
 		return err
 	}
-	startCPU := selfCPU() - selfBefore + childCPU
-
-	time.Sleep(500 * time.Millisecond)
-	before, err := cpuOfPids(pids)
-	if err != nil {
-		return err
-	}
-	time.Sleep(idle)
-	after, err := cpuOfPids(pids)
-	if err != nil {
-		return err
-	}
-	report(n, started, startCPU, (after - before).Seconds(), idle)
+	report(n, started, startCPU, used, idle)
 	return nil
 }

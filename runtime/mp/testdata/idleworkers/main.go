@@ -103,25 +103,14 @@ func run(args []string) error {
 		time.Sleep(time.Millisecond)
 	}
 	started := time.Since(start)
-	startCPU := selfCPU() - selfBefore
-	workersCPU, err := cpuOf(ps)
+	pids := make([]int, len(ps))
+	for i, p := range ps {
+		pids[i] = p.Pid()
+	}
+	startCPU, used, err := measure(pids, selfBefore, idle)
 	if err != nil {
 		return err
 	}
-	startCPU += workersCPU
-
-	// Let the last ones finish spinning and go to sleep.
-	time.Sleep(500 * time.Millisecond)
-	before, err := cpuOf(ps)
-	if err != nil {
-		return err
-	}
-	time.Sleep(idle)
-	after, err := cpuOf(ps)
-	if err != nil {
-		return err
-	}
-	used := (after - before).Seconds()
 
 	if a.Queue != nil {
 		for range workers {
@@ -185,16 +174,31 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// cpuOf is the user and system time the processes have used so far.
-func cpuOf(ps []*mp.Process) (time.Duration, error) {
-	pids := make([]int, len(ps))
-	for i, p := range ps {
-		pids[i] = p.Pid()
+// measure returns the CPU time of the starts, this process's since
+// selfBefore and all the children's so far, and then the CPU seconds the
+// children use together while they sleep for idle, after half a second for
+// the last ones to finish spinning and go to sleep.
+func measure(pids []int, selfBefore, idle time.Duration) (startCPU time.Duration, used float64, err error) {
+	children, err := cpuOf(pids)
+	if err != nil {
+		return 0, 0, err
 	}
-	return cpuOfPids(pids)
+	startCPU = selfCPU() - selfBefore + children
+	time.Sleep(500 * time.Millisecond)
+	before, err := cpuOf(pids)
+	if err != nil {
+		return 0, 0, err
+	}
+	time.Sleep(idle)
+	after, err := cpuOf(pids)
+	if err != nil {
+		return 0, 0, err
+	}
+	return startCPU, (after - before).Seconds(), nil
 }
 
-func cpuOfPids(pids []int) (time.Duration, error) {
+// cpuOf is the user and system time the processes have used so far.
+func cpuOf(pids []int) (time.Duration, error) {
 	ticks := 0
 	for _, pid := range pids {
 		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
