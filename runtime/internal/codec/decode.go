@@ -12,20 +12,11 @@ import (
 // every length and count is checked against what is left before it is
 // used, so a bad message is an error, never a panic or a huge allocation.
 type decoder struct {
-	b     []byte // what is left
-	depth int
+	b []byte // what is left
+	nesting
 }
 
 var errShort = errors.New("message ends early")
-
-func (d *decoder) enter() error {
-	if d.depth++; d.depth > maxDepth {
-		return errTooDeep
-	}
-	return nil
-}
-
-func (d *decoder) leave() { d.depth-- }
 
 func (d *decoder) byte() (byte, error) {
 	if len(d.b) == 0 {
@@ -195,25 +186,15 @@ func (d *decoder) slice(elem *typeCodec, v reflect.Value) error {
 	if err != nil || n < 0 {
 		return err // -1: a nil slice
 	}
-	if err := d.enter(); err != nil {
-		return err
-	}
-	defer d.leave()
 	s := reflect.MakeSlice(v.Type(), n, n)
-	for i := range n {
-		if err := elem.dec(d, s.Index(i)); err != nil {
-			return at(err, fmt.Sprintf("element %d", i))
-		}
+	if err := d.elements(elem, s); err != nil {
+		return err
 	}
 	v.Set(s)
 	return nil
 }
 
 func (d *decoder) array(elem *typeCodec, v reflect.Value) error {
-	if err := d.enter(); err != nil {
-		return err
-	}
-	defer d.leave()
 	n, err := d.count(elem.min)
 	if err != nil {
 		return err
@@ -221,8 +202,17 @@ func (d *decoder) array(elem *typeCodec, v reflect.Value) error {
 	if n != v.Len() {
 		return fmt.Errorf("%d elements for a %s", n, v.Type())
 	}
-	for i := range n {
-		if err := elem.dec(d, v.Index(i)); err != nil {
+	return d.elements(elem, v)
+}
+
+// elements decodes every element of s, a new slice or an array.
+func (d *decoder) elements(elem *typeCodec, s reflect.Value) error {
+	if err := d.enter(); err != nil {
+		return err
+	}
+	defer d.leave()
+	for i := range s.Len() {
+		if err := elem.dec(d, s.Index(i)); err != nil {
 			return at(err, fmt.Sprintf("element %d", i))
 		}
 	}
@@ -316,7 +306,7 @@ func (d *decoder) structure(fields []field, byName map[string]int, v reflect.Val
 		if kind(k) != f.tc.kind {
 			return fmt.Errorf("field %s was sent as a %s, not a %s (%s)", f.name, kind(k), f.tc.kind, f.tc.t)
 		}
-		sub := decoder{b: body, depth: d.depth}
+		sub := decoder{b: body, nesting: d.nesting}
 		if err := f.tc.dec(&sub, v.Field(f.index)); err != nil {
 			return at(err, "field "+f.name)
 		}

@@ -9,8 +9,8 @@ import (
 )
 
 type encoder struct {
-	b     []byte
-	depth int
+	b []byte
+	nesting
 }
 
 // errTooDeep is a type, not fmt.Errorf at package level: formatting there
@@ -24,15 +24,18 @@ func (tooDeep) Error() string {
 	return fmt.Sprintf("the value nests more than %d levels deep (a cycle of pointers?)", maxDepth)
 }
 
-// enter counts one more level of nesting; leave undoes it.
-func (e *encoder) enter() error {
-	if e.depth++; e.depth > maxDepth {
+// nesting counts the levels an encoder or decoder is inside a value.
+type nesting struct{ depth int }
+
+// enter counts one more level; leave undoes it.
+func (n *nesting) enter() error {
+	if n.depth++; n.depth > maxDepth {
 		return errTooDeep
 	}
 	return nil
 }
 
-func (e *encoder) leave() { e.depth-- }
+func (n *nesting) leave() { n.depth-- }
 
 func appendString(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
@@ -101,28 +104,22 @@ func (e *encoder) slice(elem *typeCodec, v reflect.Value) error {
 		e.b = append(e.b, 0)
 		return nil
 	}
-	if err := e.enter(); err != nil {
-		return err
-	}
-	defer e.leave()
-	n := v.Len()
-	e.b = binary.AppendUvarint(e.b, uint64(n)+1)
-	for i := range n {
-		if err := elem.enc(e, v.Index(i)); err != nil {
-			return at(err, fmt.Sprintf("element %d", i))
-		}
-	}
-	return nil
+	return e.elements(elem, v, uint64(v.Len())+1)
 }
 
 func (e *encoder) array(elem *typeCodec, v reflect.Value) error {
+	return e.elements(elem, v, uint64(v.Len()))
+}
+
+// elements writes count (n+1 for a slice, n for an array), then the
+// elements of v.
+func (e *encoder) elements(elem *typeCodec, v reflect.Value, count uint64) error {
 	if err := e.enter(); err != nil {
 		return err
 	}
 	defer e.leave()
-	n := v.Len()
-	e.b = binary.AppendUvarint(e.b, uint64(n))
-	for i := range n {
+	e.b = binary.AppendUvarint(e.b, count)
+	for i := range v.Len() {
 		if err := elem.enc(e, v.Index(i)); err != nil {
 			return at(err, fmt.Sprintf("element %d", i))
 		}
