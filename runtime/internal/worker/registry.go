@@ -50,7 +50,7 @@ func Register(name string, run Entry) {
 // duplicate: two packages claiming one name is a bug to fix at its source.
 func addUnique[V any](m *map[string]V, what, name string, v V) {
 	if _, dup := (*m)[name]; dup {
-		panic(fmt.Sprintf("mp: %s %q registered twice: each needs its own name", what, name))
+		panic(registeredTwice(what, name))
 	}
 	if *m == nil {
 		*m = make(map[string]V)
@@ -75,10 +75,8 @@ func RegisterError(name string, err error) {
 	}
 	registry.Lock()
 	defer registry.Unlock()
-	for _, s := range registry.sentinels {
-		if s.name == name {
-			panic(fmt.Sprintf("mp: sentinel error %q registered twice: each needs its own name", name))
-		}
+	if _, dup := sentinelNamed(name); dup {
+		panic(registeredTwice("sentinel error", name))
 	}
 	if registry.sentinels == nil {
 		registry.sentinels = make([]sentinel, 0, 32)
@@ -132,12 +130,26 @@ func sentinelsNamed(names []string) []error {
 	defer registry.RUnlock()
 	var out []error
 	for _, name := range names {
-		for _, s := range registry.sentinels {
-			if s.name == name {
-				out = append(out, s.err)
-				break
-			}
+		if s, ok := sentinelNamed(name); ok {
+			out = append(out, s.err)
 		}
 	}
 	return out
+}
+
+// sentinelNamed returns the sentinel registered under name; the caller
+// holds the registry's lock.
+func sentinelNamed(name string) (sentinel, bool) {
+	for _, s := range registry.sentinels {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return sentinel{}, false
+}
+
+// registeredTwice is the panic of a name claimed twice: two packages
+// claiming one name is a bug to fix at its source.
+func registeredTwice(what, name string) string {
+	return fmt.Sprintf("mp: %s %q registered twice: each needs its own name", what, name)
 }
